@@ -1,0 +1,108 @@
+#pragma once
+/// The compiled, immutable policy and `compile()`, which checks a PolicySpec and
+/// builds the matcher. Standard library only.
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scopegate/diagnostic.hpp"
+#include "scopegate/policy_spec.hpp"
+#include "scopegate/detail/pattern.hpp"
+#include "scopegate/detail/route_trie.hpp"
+
+namespace scopegate {
+
+/// Documented bounds on a policy (README "Bounds").
+inline constexpr std::size_t kMaxRoutes = 200'000;
+inline constexpr std::size_t kMaxPatternBytes = 1024;
+inline constexpr std::size_t kMaxPatternSegments = 64;
+inline constexpr std::size_t kMaxScopes = 256;  // scopes are interned as bits of a ScopeMask
+inline constexpr std::size_t kMaxPrefixFamilies = 256;
+
+/// A compiled route: the spec's facts plus the text that decisions report.
+struct CompiledRoute {
+  Method method = Method::kGet;
+  RouteAuth auth = RouteAuth::kScope;
+  bool hidden = false;
+  std::string display;       ///< `GET /v1/projects/{projectId}`
+  std::string scope;         ///< empty unless auth is kScope
+  std::uint32_t scope_index = 0;
+  /// Index of the project parameter among the pattern's segments; -1: none.
+  int project_segment = -1;
+  std::size_t spec_index = 0;  ///< index into spec().routes
+};
+
+/// The user token class, compiled: `prefix`, then one or more characters of
+/// the charset, at most `max_length` characters in all (contract section 2).
+class UserTokenClass {
+ public:
+  bool matches(std::string_view token) const {
+    if (token.size() > max_length_ || token.size() <= prefix_.size() || !token.starts_with(prefix_)) return false;
+    for (std::size_t i = prefix_.size(); i < token.size(); ++i)
+      if (!charset_[static_cast<unsigned char>(token[i])]) return false;
+    return true;
+  }
+
+ private:
+  friend struct CompileAccess;
+  std::string prefix_;
+  std::array<bool, 256> charset_{};
+  std::size_t max_length_ = 0;
+};
+
+/// Immutable once built; share as `std::shared_ptr<const CompiledPolicy>`.
+/// Every const member is safe to call from any number of threads.
+class CompiledPolicy {
+ public:
+  const PolicySpec& spec() const { return spec_; }
+  const std::vector<CompiledRoute>& routes() const { return routes_; }
+  const detail::RouteTrie& trie() const { return trie_; }
+  const std::vector<std::string>& operator_prefixes() const { return prefixes_; }
+  const UserTokenClass& user_class() const { return user_class_; }
+  /// The header that attributes operator writes (`X-Comwit-Actor-User-Id`).
+  std::string_view actor_header() const { return spec_.operator_class.actor_header; }
+  std::string_view default_actor() const { return spec_.operator_class.default_actor; }
+  std::string_view realm() const { return spec_.realm; }
+  /// The scope names in interning order: bit i of a ScopeMask is scopes()[i].
+  const std::vector<std::string>& scopes() const { return scope_names_; }
+
+  /// The interned index of a scope name, or -1 when the policy does not know it.
+  int scope_index(std::string_view name) const { return scope_lookup_.find(name); }
+
+  /// True when the canonical path lies in an operator-only prefix family.
+  bool in_operator_family(std::string_view canonical_path) const {
+    for (const auto& p : prefixes_)
+      if (canonical_path.starts_with(p)) return true;
+    return false;
+  }
+
+ private:
+  friend struct CompileAccess;
+  PolicySpec spec_;
+  std::vector<CompiledRoute> routes_;
+  std::vector<std::string> prefixes_;
+  UserTokenClass user_class_;
+  std::vector<std::string> scope_names_;
+  detail::StringIndex scope_lookup_;
+  detail::RouteTrie trie_;
+};
+
+/// The result of compiling: a policy only when there are no errors; warnings and
+/// notes may accompany a policy.
+struct CompileResult {
+  std::shared_ptr<const CompiledPolicy> policy;
+  std::vector<Diagnostic> diagnostics;  ///< sorted by position
+  bool ok() const { return policy != nullptr; }
+};
+
+/// Checks a spec (unknown scopes, duplicate and overlapping routes, malformed
+/// patterns, missing project parameters, unguarded routes, bounds) and builds
+/// the matcher. All errors are reported; with any error no policy is returned.
+inline CompileResult compile(PolicySpec spec);
+
+}  // namespace scopegate
+
+#include "scopegate/detail/compile_impl.hpp"

@@ -1,0 +1,348 @@
+#pragma once
+// decide() and check(): contract section 1 as one table of rules. Included by
+// engine.hpp; not a public header.
+
+#include <cstdlib>
+
+#include "scopegate/authorization.hpp"
+#include "scopegate/canonical.hpp"
+#include "scopegate/detail/ascii.hpp"
+
+namespace scopegate {
+
+struct DecisionWriter {
+  static char* buffer(Decision& d) { return d.canonical_.data(); }
+  static void set_canonical_length(Decision& d, std::size_t n) { d.canonical_length_ = static_cast<std::uint16_t>(n); }
+  /// `value` must be a view into the decision's own canonical path.
+  static void set_project(Decision& d, std::string_view value) {
+    d.project_offset_ = static_cast<std::uint16_t>(value.data() - d.canonical_.data());
+    d.project_length_ = static_cast<std::uint16_t>(value.size());
+  }
+};
+
+namespace detail {
+
+/// What one pass over the header list finds, for steps 1b to 9.
+struct HeaderFacts {
+  bool over_bounds = false;
+  bool method_override = false;
+  bool url_override = false;
+  std::size_t authorization_count = 0;
+  std::string_view authorization;
+  std::size_t actor_count = 0;
+  std::string_view actor_value;
+};
+
+inline HeaderFacts scan_headers(std::span<const Header> headers, std::string_view actor_header) {
+  HeaderFacts f;
+  if (headers.size() > kMaxHeaders) f.over_bounds = true;
+  for (const Header& h : headers) {
+    if (h.name.size() + h.value.size() > kMaxHeaderBytes) f.over_bounds = true;
+    if (iequals_dash(h.name, "X-HTTP-Method-Override") || iequals_dash(h.name, "X-HTTP-Method") ||
+        iequals_dash(h.name, "X-Method-Override")) {
+      f.method_override = true;
+    } else if (iequals_dash(h.name, "X-Original-URL") || iequals_dash(h.name, "X-Rewrite-URL")) {
+      f.url_override = true;
+    } else if (iequals(h.name, "Authorization")) {
+      ++f.authorization_count;
+      f.authorization = h.value;
+    } else if (iequals(h.name, actor_header)) {
+      ++f.actor_count;
+      f.actor_value = h.value;
+    }
+  }
+  return f;
+}
+
+/// Compares a raw query parameter name, with escapes of unreserved characters
+/// decoded, against `expected` (lower case when `fold_case`).
+constexpr bool query_name_is(std::string_view raw, std::string_view expected, bool fold_case) {
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < raw.size(); ++i, ++j) {
+    char c = raw[i];
+    // INVARIANT: step 1 has checked that every '%' is followed by two hex digits.
+    if (c == '%' && i + 2 < raw.size()) {
+      auto v = static_cast<unsigned char>(hex_value(static_cast<unsigned char>(raw[i + 1])) * 16 +
+                                          hex_value(static_cast<unsigned char>(raw[i + 2])));
+      if (is_unreserved(v)) {
+        c = static_cast<char>(v);
+        i += 2;
+      }
+    }
+    if (j >= expected.size()) return false;
+    if ((fold_case ? ascii_lower(c) : c) != expected[j]) return false;
+  }
+  return j == expected.size();
+}
+
+struct QueryFacts {
+  bool access_token = false;
+  bool method_override = false;
+};
+
+/// Parameters are split on `&`; a name is the text before its first `=`.
+constexpr QueryFacts scan_query(std::string_view query) {
+  QueryFacts f;
+  std::size_t start = 0;
+  while (start <= query.size()) {
+    std::size_t amp = query.find('&', start);
+    std::string_view param = query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    std::string_view name = param.substr(0, param.find('='));
+    if (query_name_is(name, "access_token", false)) f.access_token = true;
+    if (query_name_is(name, "_method", true) || query_name_is(name, "x-http-method-override", true) ||
+        query_name_is(name, "x-http-method", true) || query_name_is(name, "x-method-override", true))
+      f.method_override = true;
+    if (amp == std::string_view::npos) break;
+    start = amp + 1;
+  }
+  return f;
+}
+
+/// The method routes are looked up under: `HEAD` decides as GET; an unknown
+/// or lower-case method has no routes of its own.
+constexpr std::optional<Method> route_method(std::string_view method) {
+  if (method == "HEAD") return Method::kGet;
+  return parse_declared_method(method);
+}
+
+/// Steps 1 to 2, shared by decide() and check(): fills the canonical path and
+/// returns true when the decision is already made.
+struct Prelude {
+  PathSegments segments;
+  std::optional<Method> method;
+  const CompiledRoute* chosen = nullptr;
+  QueryFacts query;
+};
+
+inline bool set_route_facts(Decision& d, const CompiledRoute& route, const PathSegments& segs) {
+  d.route = route.display;
+  d.required_scope = route.scope;
+  if (route.project_segment >= 0) DecisionWriter::set_project(d, segs.items[static_cast<std::size_t>(route.project_segment)]);
+  return true;
+}
+
+inline bool canonical_step(Decision& d, std::string_view target, Prelude& p) {
+  CanonicalTarget canon = canonicalize_target(target, DecisionWriter::buffer(d));
+  if (canon.error != TargetError::kNone) {
+    d.reason = Reason::kMalformedPath;
+    return true;
+  }
+  DecisionWriter::set_canonical_length(d, canon.path_length);
+  p.segments = PathSegments::split(d.canonical_path());
+  if (canon.has_query) p.query = scan_query(canon.query);
+  return false;
+}
+
+inline void choose_route(const CompiledPolicy& policy, std::string_view method, Prelude& p) {
+  p.method = route_method(method);
+  if (!p.method) return;
+  std::uint32_t r = policy.trie().find(p.segments, *p.method);
+  if (r != kNoIndex) p.chosen = &policy.routes()[r];
+}
+
+/// Steps 6 to 8 and 11 to 13 for a resolved user token.
+template <class HasScope, class IsMember>
+void decide_user(Decision& d, const CompiledPolicy& policy, const Prelude& p, std::string_view user_id,
+                 bool actor_header_present, HasScope has_scope, IsMember is_member) {
+  d.actor = user_id;
+  d.actor_header_ignored = actor_header_present;
+  // Step 6: user tokens learn nothing about what lies under operator-only paths.
+  if (p.chosen && p.chosen->auth == RouteAuth::kOperatorOnly) {
+    d.reason = Reason::kOperatorOnly;
+    d.route = p.chosen->display;
+    if (p.chosen->project_segment >= 0)
+      DecisionWriter::set_project(d, p.segments.items[static_cast<std::size_t>(p.chosen->project_segment)]);
+    return;
+  }
+  MatchSummary all;
+  if (!p.chosen) all = policy.trie().summarize(p.segments);
+  if ((!p.chosen && all.any_operator_only) || policy.in_operator_family(d.canonical_path())) {
+    d.reason = Reason::kOperatorOnly;
+    return;
+  }
+  // Steps 7 and 8.
+  if (!p.chosen) {
+    d.reason = all.methods ? Reason::kMethodNotAllowed : Reason::kNoRoute;
+    d.allowed_methods = all.methods;
+    return;
+  }
+  const CompiledRoute& route = *p.chosen;
+  set_route_facts(d, route, p.segments);
+  // Step 11, then 12: scope is checked before membership.
+  if (!has_scope(route)) {
+    d.reason = Reason::kInsufficientScope;
+    return;
+  }
+  if (route.project_segment >= 0 && !is_member(d.project())) {
+    d.reason = Reason::kNotAMember;
+    return;
+  }
+  d.reason = Reason::kGranted;
+}
+
+/// Steps 7 to 10 for the operator token; an empty `actor` means the actor
+/// header was malformed or repeated.
+inline void decide_operator(Decision& d, const CompiledPolicy& policy, const Prelude& p, std::string_view actor) {
+  d.actor = actor;
+  if (!p.chosen) {
+    MatchSummary all = policy.trie().summarize(p.segments);
+    d.reason = all.methods ? Reason::kMethodNotAllowed : Reason::kNoRoute;
+    d.allowed_methods = all.methods;
+    return;
+  }
+  set_route_facts(d, *p.chosen, p.segments);
+  d.reason = actor.empty() ? Reason::kInvalidActor : Reason::kOperatorBypass;
+}
+
+inline bool grant_has(std::span<const std::string_view> values, std::string_view wanted) {
+  for (auto v : values)
+    if (v == wanted) return true;
+  return false;
+}
+
+}  // namespace detail
+
+inline bool OperatorSecret::matches(std::string_view token) const {
+  if (secret_.empty()) return false;
+  // Every byte of the longer string is compared, so the time taken depends on
+  // the lengths alone, never on where the first difference lies.
+  const std::size_t n = std::max(token.size(), secret_.size());
+  unsigned diff = token.size() != secret_.size() ? 1u : 0u;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto a = static_cast<unsigned char>(i < token.size() ? token[i] : 0);
+    auto b = static_cast<unsigned char>(i < secret_.size() ? secret_[i] : 0);
+    diff |= static_cast<unsigned>(a ^ b);
+  }
+  return diff == 0;
+}
+
+inline std::optional<OperatorSecret> OperatorSecret::make(std::string_view secret, const CompiledPolicy& policy,
+                                                          std::string* error) {
+  OperatorSecret s;
+  if (secret.empty()) return s;
+  if (!is_token68(secret)) {
+    if (error) *error = "the operator secret is not a token68 string";
+    return std::nullopt;
+  }
+  if (policy.user_class().matches(secret)) {
+    if (error) *error = "the operator secret has the shape of a user token";
+    return std::nullopt;
+  }
+  if (!policy.spec().operator_class.present) return s;
+  s.secret_ = secret;
+  return s;
+}
+
+inline std::optional<OperatorSecret> OperatorSecret::from_environment(const CompiledPolicy& policy, std::string* error) {
+  const char* value = std::getenv(policy.spec().operator_class.secret_env.c_str());
+  return make(value ? std::string_view(value) : std::string_view(), policy, error);
+}
+
+inline Decision decide(const CompiledPolicy& policy, const Request& request, const TokenResolver& resolver,
+                       const OperatorSecret& secret) {
+  using namespace detail;
+  Decision d;
+  Prelude p;
+  // Step 1: the request-target is canonical.
+  if (canonical_step(d, request.target, p)) return d;
+  const HeaderFacts h = scan_headers(request.headers, policy.actor_header());
+  // Bounds of the header list fail closed before anything reads a header.
+  if (h.over_bounds) {
+    d.reason = Reason::kInvalidRequest;
+    return d;
+  }
+  // Step 1b: no method override, in a header or the query.
+  if (h.method_override || p.query.method_override) {
+    d.reason = Reason::kMethodOverride;
+    return d;
+  }
+  // Step 1c: no URL override header.
+  if (h.url_override) {
+    d.reason = Reason::kUrlOverride;
+    return d;
+  }
+  // Step 2: the route chosen for this method is public.
+  choose_route(policy, request.method, p);
+  if (p.chosen && p.chosen->auth == RouteAuth::kPublic) {
+    d.reason = Reason::kPublic;
+    d.route = p.chosen->display;
+    return d;
+  }
+  // Step 3: the Authorization header is well formed.
+  Authorization auth;
+  if (h.authorization_count > 1) {
+    d.reason = Reason::kInvalidRequest;
+    return d;
+  }
+  if (h.authorization_count == 1) auth = parse_authorization(h.authorization);
+  if (auth.form == AuthorizationForm::kInvalid || (auth.form == AuthorizationForm::kBearer && p.query.access_token)) {
+    d.reason = Reason::kInvalidRequest;
+    return d;
+  }
+  // Step 4: a Bearer token is present.
+  if (auth.form != AuthorizationForm::kBearer) {
+    d.reason = Reason::kMissingToken;
+    return d;
+  }
+  // Step 5: the token belongs to a class and is known.
+  if (policy.user_class().matches(auth.token)) {
+    std::optional<UserGrant> grant = resolver.resolve(auth.token);
+    if (!grant) {
+      d.reason = Reason::kInvalidToken;
+      return d;
+    }
+    decide_user(
+        d, policy, p, grant->user_id, h.actor_count > 0,
+        [&](const CompiledRoute& r) { return grant_has(grant->scopes, r.scope); },
+        [&](std::string_view project) { return grant_has(grant->projects, project); });
+    return d;
+  }
+  if (!secret.matches(auth.token)) {
+    d.reason = Reason::kInvalidToken;
+    return d;
+  }
+  std::string_view actor = policy.default_actor();
+  if (h.actor_count > 1) {
+    actor = {};
+  } else if (h.actor_count == 1) {
+    actor = trim_ows(h.actor_value);
+    if (!is_actor_id(actor) || actor == "operator") actor = {};
+  }
+  decide_operator(d, policy, p, actor);
+  return d;
+}
+
+inline Decision check(const CompiledPolicy& policy, std::string_view method, std::string_view target,
+                      const Principal& principal) {
+  using namespace detail;
+  Decision d;
+  Prelude p;
+  if (canonical_step(d, target, p)) return d;
+  if (p.query.method_override) {
+    d.reason = Reason::kMethodOverride;
+    return d;
+  }
+  choose_route(policy, method, p);
+  if (p.chosen && p.chosen->auth == RouteAuth::kPublic) {
+    d.reason = Reason::kPublic;
+    d.route = p.chosen->display;
+    return d;
+  }
+  switch (principal.kind) {
+    case Principal::Kind::kAnonymous:
+      d.reason = Reason::kMissingToken;
+      return d;
+    case Principal::Kind::kUser:
+      decide_user(
+          d, policy, p, principal.actor, principal.actor_header_present,
+          [&](const CompiledRoute& r) { return principal.scopes.test(r.scope_index); },
+          [&](std::string_view project) { return grant_has(principal.projects, project); });
+      return d;
+    case Principal::Kind::kOperator:
+      decide_operator(d, policy, p, principal.actor);
+      return d;
+  }
+  return d;
+}
+
+}  // namespace scopegate
