@@ -4,12 +4,14 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "scopegate/diagnostic.hpp"
 #include "scopegate/policy_spec.hpp"
+#include "scopegate/detail/charset.hpp"
 #include "scopegate/detail/pattern.hpp"
 #include "scopegate/detail/route_trie.hpp"
 
@@ -39,6 +41,18 @@ struct CompiledRoute {
 /// the charset, at most `max_length` characters in all (contract section 2).
 class UserTokenClass {
  public:
+  /// Nullopt when the spec is not a valid class (empty prefix, bad charset,
+  /// max_length not above the prefix length); compile() reports why (SG110).
+  static std::optional<UserTokenClass> from_spec(const UserClassSpec& spec) {
+    UserTokenClass c;
+    if (spec.prefix.empty() || spec.max_length <= spec.prefix.size() || spec.max_length > 4096 ||
+        !detail::parse_charset(spec.charset, c.charset_))
+      return std::nullopt;
+    c.prefix_ = spec.prefix;
+    c.max_length_ = spec.max_length;
+    return c;
+  }
+
   bool matches(std::string_view token) const {
     if (token.size() > max_length_ || token.size() <= prefix_.size() || !token.starts_with(prefix_)) return false;
     for (std::size_t i = prefix_.size(); i < token.size(); ++i)
@@ -47,7 +61,6 @@ class UserTokenClass {
   }
 
  private:
-  friend struct CompileAccess;
   std::string prefix_;
   std::array<bool, 256> charset_{};
   std::size_t max_length_ = 0;

@@ -15,24 +15,6 @@ inline CompileResult compile(PolicySpec spec) { return CompileAccess::run(std::m
 
 namespace detail {
 
-/// Parses a charset such as `0-9a-f` (ranges and single characters).
-inline bool parse_charset(std::string_view text, std::array<bool, 256>& table) {
-  if (text.empty()) return false;
-  for (std::size_t i = 0; i < text.size();) {
-    auto lo = static_cast<unsigned char>(text[i]);
-    if (i + 2 < text.size() && text[i + 1] == '-') {
-      auto hi = static_cast<unsigned char>(text[i + 2]);
-      if (hi < lo) return false;
-      for (unsigned c = lo; c <= hi; ++c) table[c] = true;
-      i += 3;
-    } else {
-      table[lo] = true;
-      ++i;
-    }
-  }
-  return true;
-}
-
 constexpr bool is_tchar(unsigned char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
@@ -89,14 +71,14 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
   // Token classes and policy-wide settings.
   if (spec.user.prefix.empty())
     error("SG110", spec.user.pos, "user token class has an empty prefix", "set `prefix`, e.g. 'cwt_'");
-  if (!detail::parse_charset(spec.user.charset, policy->user_class_.charset_))
+  std::array<bool, 256> charset{};
+  if (!detail::parse_charset(spec.user.charset, charset))
     error("SG110", spec.user.pos, "user token charset '" + spec.user.charset + "' is not valid",
           "write ranges and characters, e.g. '0-9a-f'");
   if (spec.user.max_length <= spec.user.prefix.size() || spec.user.max_length > 4096)
     error("SG110", spec.user.pos, "user token max_length " + std::to_string(spec.user.max_length) + " is out of range",
           "use a length above the prefix length and at most 4096");
-  policy->user_class_.prefix_ = spec.user.prefix;
-  policy->user_class_.max_length_ = spec.user.max_length;
+  if (auto user_class = UserTokenClass::from_spec(spec.user)) policy->user_class_ = std::move(*user_class);
   if (spec.operator_class.present) {
     const auto& op = spec.operator_class;
     if (op.secret_env.empty() || op.secret_env.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos)
