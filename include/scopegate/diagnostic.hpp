@@ -4,12 +4,43 @@
 
 #include <algorithm>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
 #include "scopegate/policy_spec.hpp"
 
 namespace scopegate {
+
+/// Policy text made safe for a one-line message: control characters, `'`,
+/// `\\` and bytes above 0x7E are escaped, so input can never break a line or
+/// forge a second finding.
+inline std::string printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '\\' || c == '\'') {
+      out += '\\';
+      out += ch;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c > 0x7E) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+/// User input quoted for a message: `'text'`, escaped by printable().
+inline std::string quote(std::string_view text) { return "'" + printable(text) + "'"; }
 
 enum class Severity : std::uint8_t { kError, kWarning, kNote };
 

@@ -73,7 +73,7 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
     error("SG110", spec.user.pos, "user token class has an empty prefix", "set `prefix`, e.g. 'cwt_'");
   std::array<bool, 256> charset{};
   if (!detail::parse_charset(spec.user.charset, charset))
-    error("SG110", spec.user.pos, "user token charset '" + spec.user.charset + "' is not valid",
+    error("SG110", spec.user.pos, "user token charset " + quote(spec.user.charset) + " is not valid",
           "write ranges and characters, e.g. '0-9a-f'");
   if (spec.user.max_length <= spec.user.prefix.size() || spec.user.max_length > 4096)
     error("SG110", spec.user.pos, "user token max_length " + std::to_string(spec.user.max_length) + " is out of range",
@@ -82,29 +82,29 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
   if (spec.operator_class.present) {
     const auto& op = spec.operator_class;
     if (op.secret_env.empty() || op.secret_env.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos)
-      error("SG110", op.pos, "operator secret_env '" + op.secret_env + "' is not an environment variable name",
+      error("SG110", op.pos, "operator secret_env " + quote(op.secret_env) + " is not an environment variable name",
             "use upper-case letters, digits and '_', e.g. PLATFORM_API_SERVER_TOKEN");
     if (!detail::is_http_token(op.actor_header))
-      error("SG110", op.pos, "operator actor_header '" + op.actor_header + "' is not a header name",
+      error("SG110", op.pos, "operator actor_header " + quote(op.actor_header) + " is not a header name",
             "use an RFC 9110 token, e.g. X-Comwit-Actor-User-Id");
     if (!detail::is_actor_id(op.default_actor))
-      error("SG110", op.pos, "operator default_actor '" + op.default_actor + "' is not an actor id",
+      error("SG110", op.pos, "operator default_actor " + quote(op.default_actor) + " is not an actor id",
             "use 1-128 characters of [A-Za-z0-9_-]");
   }
   if (spec.realm.empty() || spec.realm.find_first_of("\"\\") != std::string::npos ||
       std::any_of(spec.realm.begin(), spec.realm.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
-    error("SG110", {}, "realm '" + spec.realm + "' cannot be sent in WWW-Authenticate",
+    error("SG110", {}, "realm " + quote(spec.realm) + " cannot be sent in WWW-Authenticate",
           "use printable text without quotes or backslashes");
 
   // Scopes, interned in declaration order.
   for (std::size_t i = 0; i < spec.scopes.size(); ++i) {
     const auto& s = spec.scopes[i];
     if (!detail::is_scope_name(s.name)) {
-      error("SG114", s.pos, "scope name '" + s.name + "' is not valid", "use letters, digits and ':_-.', e.g. 'app:read'");
+      error("SG114", s.pos, "scope name " + quote(s.name) + " is not valid", "use letters, digits and ':_-.', e.g. 'app:read'");
       continue;
     }
     if (policy->scope_lookup_.find(s.name) >= 0) {
-      error("SG113", s.pos, "scope '" + s.name + "' is declared twice", "drop one declaration");
+      error("SG113", s.pos, "scope " + quote(s.name) + " is declared twice", "drop one declaration");
       continue;
     }
     if (policy->scope_names_.size() == kMaxScopes) {
@@ -125,12 +125,12 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
                    return c == '/' || detail::is_literal_char(static_cast<unsigned char>(c));
                  });
     if (!valid) {
-      error("SG111", f.pos, "prefix family '" + f.prefix + "' is not a canonical path prefix",
+      error("SG111", f.pos, "prefix family " + quote(f.prefix) + " is not a canonical path prefix",
             "start with '/', name at least one character, use no '%', '{' or '}'");
       continue;
     }
     if (std::find(policy->prefixes_.begin(), policy->prefixes_.end(), f.prefix) != policy->prefixes_.end()) {
-      error("SG111", f.pos, "prefix family '" + f.prefix + "' is declared twice", "drop one declaration");
+      error("SG111", f.pos, "prefix family " + quote(f.prefix) + " is declared twice", "drop one declaration");
       continue;
     }
     policy->prefixes_.push_back(f.prefix);
@@ -149,7 +149,7 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
     detail::ParsedPattern parsed = detail::parse_pattern(r.pattern, kMaxPatternBytes, kMaxPatternSegments);
     if (!parsed.ok()) {
       SourcePos at = r.pattern_pos;
-      error(parsed.bound_exceeded ? "SG112" : "SG104", at, "route " + display + ": " + parsed.error,
+      error(parsed.bound_exceeded ? "SG112" : "SG104", at, "route " + printable(display) + ": " + parsed.error,
             parsed.bound_exceeded ? "shorten the pattern"
                                   : "write segments as literals or {name} parameters separated by single '/'");
       continue;
@@ -157,12 +157,12 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
     switch (r.auth) {
       case RouteAuth::kScope:
         if (r.scope.empty()) {
-          error("SG106", r.pos, "route " + display + " has no scope and is neither public nor operator-only",
+          error("SG106", r.pos, "route " + printable(display) + " has no scope and is neither public nor operator-only",
                 "add `scope:`, or `auth: none`, or `operator_only: true`");
           route_ok = false;
         } else if (policy->scope_lookup_.find(r.scope) < 0) {
           error("SG101", r.scope_pos.line ? r.scope_pos : r.pos,
-                "route " + display + " names unknown scope '" + r.scope + "'", "declare it under `scopes:` or fix the name");
+                "route " + printable(display) + " names unknown scope " + quote(r.scope), "declare it under `scopes:` or fix the name");
           route_ok = false;
         }
         break;
@@ -170,8 +170,8 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
       case RouteAuth::kOperatorOnly:
         if (!r.scope.empty()) {
           error("SG109", r.scope_pos.line ? r.scope_pos : r.pos,
-                "route " + display + " is " + (r.auth == RouteAuth::kPublic ? "public" : "operator-only") +
-                    " and also names scope '" + r.scope + "'",
+                "route " + printable(display) + " is " + (r.auth == RouteAuth::kPublic ? "public" : "operator-only") +
+                    " and also names scope " + quote(r.scope),
                 "drop the scope or the other setting");
           route_ok = false;
         }
@@ -182,7 +182,7 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
       project_segment = parsed.param_index(r.project_param);
       if (project_segment < 0) {
         error("SG105", r.project_pos.line ? r.project_pos : r.pattern_pos,
-              "route " + display + " checks project parameter '" + r.project_param + "' that its pattern lacks",
+              "route " + printable(display) + " checks project parameter " + quote(r.project_param) + " that its pattern lacks",
               "add {" + r.project_param + "} to the pattern or drop `project:`");
         route_ok = false;
       }
@@ -196,19 +196,21 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
         error("SG102", r.pos, "duplicate route " + display, "drop one of the two entries", other.pos);
       else
         error("SG103", r.pos,
-              "route " + display + " matches the same paths as " + policy->routes_[existing].display,
+              "route " + printable(display) + " matches the same paths as " + printable(policy->routes_[existing].display),
               "rename one parameter to match the other or drop a route", other.pos);
       continue;
     }
-    if (!route_ok) continue;
-
+    // A route with other errors still enters the trie, so that a later
+    // duplicate or overlap is reported too; any error discards the policy.
     CompiledRoute cr;
     cr.method = r.method;
     cr.auth = r.auth;
     cr.hidden = r.hidden;
     cr.display = display;
     cr.scope = r.scope;
-    cr.scope_index = r.auth == RouteAuth::kScope ? static_cast<std::uint32_t>(policy->scope_lookup_.find(r.scope)) : 0;
+    cr.scope_index = route_ok && r.auth == RouteAuth::kScope
+                         ? static_cast<std::uint32_t>(policy->scope_lookup_.find(r.scope))
+                         : 0;
     cr.project_segment = project_segment;
     cr.spec_index = i;
     policy->trie_.set_route(node, r.method, static_cast<std::uint32_t>(policy->routes_.size()),

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "scopegate/diagnostic.hpp"
+
 namespace scopegate::detail {
 
 struct PatternSegment {
@@ -81,20 +83,20 @@ inline ParsedPattern parse_pattern(std::string_view pattern, std::size_t max_byt
       return fail("pattern has more than " + std::to_string(max_segments) + " segments", start, true);
     if (seg.front() == '{' || seg.back() == '}' || seg.find_first_of("{}") != std::string_view::npos) {
       if (seg.front() != '{' || seg.back() != '}' || seg.size() < 2)
-        return fail("unbalanced brace in segment '" + std::string(seg) + "'", start);
+        return fail("unbalanced brace in segment " + quote(seg), start);
       std::string_view name = seg.substr(1, seg.size() - 2);
       if (name.find_first_of("{}") != std::string_view::npos)
-        return fail("unbalanced brace in segment '" + std::string(seg) + "'", start);
+        return fail("unbalanced brace in segment " + quote(seg), start);
       if (!is_param_name(name))
-        return fail("bad parameter name '" + std::string(name) + "'", start + 1);
+        return fail("bad parameter name " + quote(name), start + 1);
       if (out.param_index(name) >= 0)
-        return fail("parameter '" + std::string(name) + "' appears twice", start + 1);
+        return fail("parameter " + quote(name) + " appears twice", start + 1);
       out.segments.push_back({name, true});
     } else {
-      if (seg == "." || seg == "..") return fail("dot segment '" + std::string(seg) + "' in pattern", start);
+      if (seg == "." || seg == "..") return fail("dot segment " + quote(seg) + " in pattern", start);
       for (std::size_t i = 0; i < seg.size(); ++i)
         if (!is_literal_char(static_cast<unsigned char>(seg[i])))
-          return fail("character '" + std::string(1, seg[i]) + "' cannot appear in a canonical path", start + i);
+          return fail("character " + quote(seg.substr(i, 1)) + " cannot appear in a canonical path", start + i);
       out.segments.push_back({seg, false});
     }
     if (slash == std::string_view::npos) return out;
