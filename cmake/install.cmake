@@ -3,7 +3,7 @@
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY include/scopegate DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS scopegate scopegate_yaml EXPORT scopegateTargets
+install(TARGETS scopegate scopegate_yaml scopegate_c EXPORT scopegateTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
@@ -18,4 +18,6 @@ install(FILES ${PROJECT_BINARY_DIR}/scopegateConfig.cmake ${PROJECT_BINARY_DIR}/
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/scopegate)
 
 configure_file(${PROJECT_SOURCE_DIR}/cmake/scopegate.pc.in ${PROJECT_BINARY_DIR}/scopegate.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/scopegate.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/scopegate-c.pc.in ${PROJECT_BINARY_DIR}/scopegate-c.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/scopegate.pc ${PROJECT_BINARY_DIR}/scopegate-c.pc
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -2,11 +2,16 @@
 /// Canonical request-targets (contract section 3). Pure functions; no
 /// allocation.
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace scopegate {
 
@@ -74,7 +79,24 @@ struct RawCharTable {
 };
 inline constexpr RawCharTable kRawChars{};
 
+/// What the one pass over a path does with a byte: copy it (kCopy), end a
+/// segment, read an escape, end the path, or refuse it (rule 1).
+enum class PathByte : std::uint8_t { kCopy, kSlash, kPercent, kQuery, kRefuse };
+
+struct PathByteTable {
+  PathByte of[256] = {};
+  constexpr PathByteTable() {
+    for (unsigned c = 0; c < 256; ++c) of[c] = kRawChars.allowed[c] ? PathByte::kCopy : PathByte::kRefuse;
+    of[static_cast<unsigned char>('/')] = PathByte::kSlash;
+    of[static_cast<unsigned char>('%')] = PathByte::kPercent;
+    of[static_cast<unsigned char>('?')] = PathByte::kQuery;
+  }
+};
+inline constexpr PathByteTable kPathBytes{};
+
 constexpr char upper_hex(unsigned char c) { return (c >= 'a' && c <= 'f') ? static_cast<char>(c - 32) : static_cast<char>(c); }
+
+constexpr bool is_forbidden_encoding(unsigned v) { return v == '/' || v == '\\' || v == '?' || v == '#' || v < 0x20 || v > 0x7E; }
 
 /// True for a segment (already decoded) that resolves as a dot segment on a
 /// server that strips `;` path parameters first.
@@ -105,14 +127,32 @@ inline std::string_view target_error_message(TargetError e) {
   return "malformed";
 }
 
-inline CanonicalTarget canonicalize_target(std::string_view target, char* out) {
-  using namespace detail;
+namespace detail {
+
+/// A path error, ranked by the rule that finds it: rules apply in order, so a
+/// lower rank wins wherever in the target it lies (rule 1 has rank 0).
+constexpr int rule_rank(TargetError e) {
+  switch (e) {
+    case TargetError::kNotAbsolute:
+    case TargetError::kTooLong: return 2;
+    case TargetError::kForbiddenEncoding: return 3;
+    case TargetError::kDotSegment:
+    case TargetError::kEmptySegment: return 4;
+    default: return 6;
+  }
+}
+
+/// The one pass below stops at the first path error, found at input offset
+/// `i`; an error of an earlier rule may still lie further on. This finds the
+/// error that the rules, applied in order, report: rule 1 anywhere in the
+/// target, then the path's length (rule 2), then an escape the path refuses
+/// (rule 3) ahead of a segment error (rules 4 and 5).
+inline CanonicalTarget settle(std::string_view target, std::size_t i, TargetError found) {
   CanonicalTarget r;
   const std::size_t n = target.size();
-  std::size_t query_at = n;
-  // Rule 1 over the whole target.
-  for (std::size_t i = 0; i < n; ++i) {
-    auto c = static_cast<unsigned char>(target[i]);
+  std::size_t path_end = n;
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(target[i]);
     if (!kRawChars.allowed[c]) {
       r.error = TargetError::kBadCharacter;
       return r;
@@ -123,75 +163,224 @@ inline CanonicalTarget canonicalize_target(std::string_view target, char* out) {
         r.error = TargetError::kBadEscape;
         return r;
       }
-    } else if (c == '?' && query_at == n) {
-      query_at = i;
+      if (path_end == n && rule_rank(found) > 3 &&
+          is_forbidden_encoding(hex_value(static_cast<unsigned char>(target[i + 1])) * 16 +
+                                hex_value(static_cast<unsigned char>(target[i + 2]))))
+        found = TargetError::kForbiddenEncoding;
+      i += 2;
+    } else if (c == '?' && path_end == n) {
+      path_end = i;
     }
   }
-  const std::string_view path = target.substr(0, query_at);
-  if (query_at < n) {
-    r.has_query = true;
-    r.query = target.substr(query_at + 1);
-  }
-  // Rule 2.
-  if (path.empty() || path[0] != '/') {
-    r.error = TargetError::kNotAbsolute;
-    return r;
-  }
-  if (path.size() > kMaxTargetPathBytes) {
-    r.error = TargetError::kTooLong;
-    return r;
-  }
-  // Rule 3. INVARIANT: output never outgrows the input, so `out` suffices.
-  std::size_t o = 0;
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    char c = path[i];
-    if (c != '%') {
-      out[o++] = c;
-      continue;
-    }
-    auto h1 = static_cast<unsigned char>(path[i + 1]);
-    auto h2 = static_cast<unsigned char>(path[i + 2]);
-    auto v = static_cast<unsigned char>(hex_value(h1) * 16 + hex_value(h2));
-    if (is_unreserved(v)) {
-      out[o++] = static_cast<char>(v);
-    } else if (v == '/' || v == '\\' || v == '?' || v == '#' || v < 0x20 || v > 0x7E) {
-      r.error = TargetError::kForbiddenEncoding;
-      return r;
+  if (rule_rank(found) > 2 && path_end > kMaxTargetPathBytes) found = TargetError::kTooLong;
+  r.error = found;
+  return r;
+}
+
+/// Rules 4 and 5 for the segment `out[start, end)`; `last` when the path ends
+/// with it. Only a segment that starts with `.` can be a dot segment.
+inline TargetError check_segment(const char* out, std::size_t start, std::size_t end, bool last) {
+  if (start == end) return last ? TargetError::kNone : TargetError::kEmptySegment;
+  if (out[start] == '.' && is_dot_segment({out + start, end - start})) return TargetError::kDotSegment;
+  return TargetError::kNone;
+}
+
+/// A sink for canonicalize_path that keeps nothing.
+struct IgnoreSegments {
+  void end_segment(std::size_t) {}
+};
+
+#if defined(__SSE2__)
+/// Bit k is set when byte k of `block` is one of the bytes most paths are
+/// made of, all copied verbatim or `/`: letters, digits, `&'()*+,-./:;`, `_`
+/// and `~`. Any other byte, allowed or not, is left to the byte loop, which
+/// knows every class; this keeps the test to a few instructions.
+inline unsigned common_bytes(__m128i block) {
+  const __m128i zero = _mm_setzero_si128();
+  // x in [lo, lo + span] when the wrapped difference saturates to zero.
+  const auto in_range = [&](__m128i x, char lo, char span) {
+    return _mm_cmpeq_epi8(_mm_subs_epu8(_mm_sub_epi8(x, _mm_set1_epi8(lo)), _mm_set1_epi8(span)), zero);
+  };
+  const __m128i letters = in_range(_mm_or_si128(block, _mm_set1_epi8(0x20)), 'a', 'z' - 'a');
+  const __m128i marks = in_range(block, '&', ';' - '&');
+  const __m128i others = _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8('_')), _mm_cmpeq_epi8(block, _mm_set1_epi8('~')));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letters, marks), others)));
+}
+
+inline unsigned bytes_equal(__m128i block, char c) {
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, _mm_set1_epi8(c))));
+}
+
+/// Copies the run of common bytes at `in[i]` sixteen at a time, ending a
+/// segment at each slash, and advances `i` and `o` past it; stops at the first
+/// byte that needs the byte loop. Near the end of the target, while nothing
+/// has been decoded, the last sixteen bytes are read instead, so no byte
+/// outside the target is touched. Only for targets of 16 to
+/// kMaxTargetPathBytes bytes, so that every store stays inside `out`.
+template <class SegmentSink>
+TargetError copy_run(const char* in, std::size_t n, char* out, std::size_t& i, std::size_t& o,
+                     std::size_t& segment, bool verbatim, SegmentSink& sink) {
+  while (i < n) {
+    std::size_t shift = 0;  // bytes of the block before in[i]
+    __m128i block;
+    if (i + 16 <= n) {
+      block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    } else if (verbatim && n >= 16) {
+      shift = i + 16 - n;
+      block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + n - 16));
     } else {
-      out[o++] = '%';
-      out[o++] = upper_hex(h1);
-      out[o++] = upper_hex(h2);
+      return TargetError::kNone;
     }
-    i += 2;
+    // Bits past the target's end count as uncommon, so the run ends there.
+    const unsigned uncommon = ((~common_bytes(block) & 0xFFFFu) >> shift) | (~0u << (16 - shift));
+    const auto run = static_cast<unsigned>(std::countr_zero(uncommon));
+    if (run == 0) return TargetError::kNone;
+    // INVARIANT: o <= i, so the store ends at or before in's end, n <= kMaxTargetPathBytes.
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o - shift), block);
+    const unsigned keep = (1u << run) - 1;
+    unsigned slashes = (bytes_equal(block, '/') >> shift) & keep;
+    // Rules 4 and 5 can only fire for a segment that is empty or starts with
+    // a dot; find those without looking at each segment.
+    const unsigned starts = ((slashes << 1) | (segment == o ? 1u : 0u)) & keep;
+    const unsigned dots = (bytes_equal(block, '.') >> shift) & keep;
+    const bool open_dot = segment < o && out[segment] == '.';
+    if ((starts & (slashes | dots)) != 0 || (open_dot && slashes != 0)) {
+      while (slashes != 0) {
+        const auto k = static_cast<std::size_t>(std::countr_zero(slashes));
+        slashes &= slashes - 1;
+        if (TargetError e = check_segment(out, segment, o + k, false); e != TargetError::kNone) {
+          i += k;
+          return e;
+        }
+        sink.end_segment(o + k);
+        segment = o + k + 1;
+      }
+    } else if (slashes != 0) {
+      segment = o + static_cast<std::size_t>(std::bit_width(slashes));
+      do {
+        sink.end_segment(o + static_cast<std::size_t>(std::countr_zero(slashes)));
+        slashes &= slashes - 1;
+      } while (slashes != 0);
+    }
+    i += run;
+    o += run;
+    if (run < 16 - shift) return TargetError::kNone;
   }
-  const std::string_view canon(out, o);
-  // Rules 4 and 5.
-  std::size_t start = 1;
-  while (start <= canon.size()) {
-    std::size_t slash = canon.find('/', start);
-    bool last = slash == std::string_view::npos;
-    std::string_view seg = canon.substr(start, last ? std::string_view::npos : slash - start);
-    if (seg.empty() && !last) {
-      r.error = TargetError::kEmptySegment;
+  return TargetError::kNone;
+}
+#endif
+
+/// canonicalize_target in one pass over the path: each byte is classified,
+/// copied or decoded, and each segment checked when it ends. `sink` is told
+/// the output offset where each segment ends, none for the root `/` (whose
+/// path has no segments) and the empty last one for a trailing slash. On an
+/// error, what the sink was told is meaningless.
+template <class SegmentSink>
+CanonicalTarget canonicalize_path(std::string_view target, char* out, SegmentSink& sink) {
+  CanonicalTarget r;
+  const char* in = target.data();
+  const std::size_t n = target.size();
+  if (n == 0 || in[0] != '/') return settle(target, 0, TargetError::kNotAbsolute);
+  // INVARIANT: every byte written comes from a byte read below `limit`, so
+  // `out` (kMaxTargetPathBytes) never overflows; a longer path is refused.
+  const std::size_t limit = n < kMaxTargetPathBytes ? n : kMaxTargetPathBytes;
+  out[0] = '/';
+  std::size_t i = 1;
+  std::size_t o = 1;
+  std::size_t segment = 1;
+  [[maybe_unused]] bool verbatim = true;  // no escape read yet: out[0, o) == in[0, o)
+  bool percent_escape = false;  // a `%25` was written: rule 6 must look
+#if defined(__SSE2__)
+  // Shorter targets take the byte loop alone: a block would read past them.
+  const bool wide = n >= 16 && n <= kMaxTargetPathBytes;
+#endif
+  while (i < limit) {
+#if defined(__SSE2__)
+    if (wide) {
+      if (TargetError e = copy_run(in, n, out, i, o, segment, verbatim, sink); e != TargetError::kNone)
+        return settle(target, i, e);
+      if (i == limit) break;
+    }
+#endif
+    const auto c = static_cast<unsigned char>(in[i]);
+    const PathByte kind = kPathBytes.of[c];
+    if (kind == PathByte::kCopy) {
+      out[o++] = static_cast<char>(c);
+      ++i;
+    } else if (kind == PathByte::kSlash) {
+      if (TargetError e = check_segment(out, segment, o, false); e != TargetError::kNone) return settle(target, i, e);
+      sink.end_segment(o);
+      out[o++] = '/';
+      segment = o;
+      ++i;
+    } else if (kind == PathByte::kPercent) {
+      if (i + 2 >= n || !is_hex(static_cast<unsigned char>(in[i + 1])) ||
+          !is_hex(static_cast<unsigned char>(in[i + 2]))) {
+        r.error = TargetError::kBadEscape;
+        return r;
+      }
+      // Only when limit < n: the escape runs past the bound.
+      if (i + 3 > limit) return settle(target, i, TargetError::kTooLong);
+      const auto h1 = static_cast<unsigned char>(in[i + 1]);
+      const auto h2 = static_cast<unsigned char>(in[i + 2]);
+      const unsigned v = hex_value(h1) * 16 + hex_value(h2);
+      if (is_unreserved(static_cast<unsigned char>(v))) {
+        out[o++] = static_cast<char>(v);
+      } else if (is_forbidden_encoding(v)) {
+        return settle(target, i, TargetError::kForbiddenEncoding);
+      } else {
+        out[o] = '%';
+        out[o + 1] = upper_hex(h1);
+        out[o + 2] = upper_hex(h2);
+        o += 3;
+        percent_escape = percent_escape || v == '%';
+      }
+      i += 3;
+      verbatim = false;
+    } else if (kind == PathByte::kQuery) {
+      break;
+    } else {
+      r.error = TargetError::kBadCharacter;
       return r;
     }
-    if (is_dot_segment(seg)) {
-      r.error = TargetError::kDotSegment;
-      return r;
-    }
-    if (last) break;
-    start = slash + 1;
   }
-  // Rule 6.
-  for (std::size_t i = 0; i + 4 < canon.size(); ++i) {
-    if (canon[i] == '%' && canon[i + 1] == '2' && canon[i + 2] == '5' &&
-        is_hex(static_cast<unsigned char>(canon[i + 3])) && is_hex(static_cast<unsigned char>(canon[i + 4]))) {
-      r.error = TargetError::kDoubleEncoding;
-      return r;
+  if (i == limit && i < n && in[i] != '?') return settle(target, i, TargetError::kTooLong);
+  if (TargetError e = check_segment(out, segment, o, true); e != TargetError::kNone) return settle(target, i, e);
+  if (o > 1) sink.end_segment(o);
+  if (i < n) {
+    r.has_query = true;
+    r.query = target.substr(i + 1);
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const auto c = static_cast<unsigned char>(in[j]);
+      if (!kRawChars.allowed[c]) {
+        r.error = TargetError::kBadCharacter;
+        return r;
+      }
+      if (c == '%' && (j + 2 >= n || !is_hex(static_cast<unsigned char>(in[j + 1])) ||
+                       !is_hex(static_cast<unsigned char>(in[j + 2])))) {
+        r.error = TargetError::kBadEscape;
+        return r;
+      }
+    }
+  }
+  if (percent_escape) {
+    for (std::size_t k = 0; k + 4 < o; ++k) {
+      if (out[k] == '%' && out[k + 1] == '2' && out[k + 2] == '5' && is_hex(static_cast<unsigned char>(out[k + 3])) &&
+          is_hex(static_cast<unsigned char>(out[k + 4]))) {
+        r.error = TargetError::kDoubleEncoding;
+        return r;
+      }
     }
   }
   r.path_length = o;
   return r;
+}
+
+}  // namespace detail
+
+inline CanonicalTarget canonicalize_target(std::string_view target, char* out) {
+  detail::IgnoreSegments none;
+  return detail::canonicalize_path(target, out, none);
 }
 
 inline std::optional<std::string> canonical_path(std::string_view target) {

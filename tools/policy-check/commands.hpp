@@ -18,5 +18,12 @@ void set_exit_code(int code);
 
 void register_decide(CLI::App& app);
 void register_validate(CLI::App& app);
+void register_matrix(CLI::App& app);
+void register_diff(CLI::App& app);
+void register_verify(CLI::App& app);
+void register_explain(CLI::App& app);
+void register_coverage(CLI::App& app);
+void register_audit(CLI::App& app);
+void register_compile(CLI::App& app);
 
 }  // namespace scopegate::cli

@@ -99,36 +99,60 @@ constexpr QueryFacts scan_query(std::string_view query) {
 }
 
 /// The method routes are looked up under: `HEAD` decides as GET; an unknown
-/// or lower-case method has no routes of its own.
+/// or lower-case method has no routes of its own. The length picks the one or
+/// two names to compare, rather than trying all eight in turn.
 constexpr std::optional<Method> route_method(std::string_view method) {
-  if (method == "HEAD") return Method::kGet;
-  return parse_declared_method(method);
+  switch (method.size()) {
+    case 3:
+      if (method == "GET") return Method::kGet;
+      if (method == "PUT") return Method::kPut;
+      break;
+    case 4:
+      if (method == "POST") return Method::kPost;
+      if (method == "HEAD") return Method::kGet;
+      break;
+    case 5:
+      if (method == "PATCH") return Method::kPatch;
+      if (method == "TRACE") return Method::kTrace;
+      break;
+    case 6:
+      if (method == "DELETE") return Method::kDelete;
+      break;
+    case 7:
+      if (method == "OPTIONS") return Method::kOptions;
+      if (method == "CONNECT") return Method::kConnect;
+      break;
+  }
+  return std::nullopt;
 }
 
 /// Steps 1 to 2, shared by decide() and check(): fills the canonical path and
 /// returns true when the decision is already made.
 struct Prelude {
-  PathSegments segments;
+  SegmentCuts segments;
   std::optional<Method> method;
   const CompiledRoute* chosen = nullptr;
   QueryFacts query;
 };
 
-inline bool set_route_facts(Decision& d, const CompiledRoute& route, const PathSegments& segs) {
+inline void set_project(Decision& d, const CompiledRoute& route, const SegmentCuts& segs) {
+  if (route.project_segment >= 0) DecisionWriter::set_project(d, segs.item(static_cast<std::size_t>(route.project_segment)));
+}
+
+inline void set_route_facts(Decision& d, const CompiledRoute& route, const SegmentCuts& segs) {
   d.route = route.display;
   d.required_scope = route.scope;
-  if (route.project_segment >= 0) DecisionWriter::set_project(d, segs.items[static_cast<std::size_t>(route.project_segment)]);
-  return true;
+  set_project(d, route, segs);
 }
 
 inline bool canonical_step(Decision& d, std::string_view target, Prelude& p) {
-  CanonicalTarget canon = canonicalize_target(target, DecisionWriter::buffer(d));
+  p.segments.text = DecisionWriter::buffer(d);
+  CanonicalTarget canon = canonicalize_path(target, DecisionWriter::buffer(d), p.segments);
   if (canon.error != TargetError::kNone) {
     d.reason = Reason::kMalformedPath;
     return true;
   }
   DecisionWriter::set_canonical_length(d, canon.path_length);
-  p.segments = PathSegments::split(d.canonical_path());
   if (canon.has_query) p.query = scan_query(canon.query);
   return false;
 }
@@ -138,6 +162,21 @@ inline void choose_route(const CompiledPolicy& policy, std::string_view method, 
   if (!p.method) return;
   std::uint32_t r = policy.trie().find(p.segments, *p.method);
   if (r != kNoIndex) p.chosen = &policy.routes()[r];
+}
+
+/// The route a request is decided under, or nullptr: step 1 and the route
+/// choice of section 4 with no authorization at all (the matcher alone, for
+/// scopegate-bench). `buffer` must hold kMaxTargetPathBytes bytes.
+inline const CompiledRoute* match_route(const CompiledPolicy& policy, std::string_view method,
+                                        std::string_view target, char* buffer) {
+  SegmentCuts segments;
+  segments.text = buffer;
+  const CanonicalTarget canon = canonicalize_path(target, buffer, segments);
+  if (canon.error != TargetError::kNone) return nullptr;
+  const auto m = route_method(method);
+  if (!m) return nullptr;
+  const std::uint32_t r = policy.trie().find(segments, *m);
+  return r == kNoIndex ? nullptr : &policy.routes()[r];
 }
 
 /// Steps 6 to 8 and 11 to 13 for a resolved user token.
@@ -150,8 +189,7 @@ void decide_user(Decision& d, const CompiledPolicy& policy, const Prelude& p, st
   if (p.chosen && p.chosen->auth == RouteAuth::kOperatorOnly) {
     d.reason = Reason::kOperatorOnly;
     d.route = p.chosen->display;
-    if (p.chosen->project_segment >= 0)
-      DecisionWriter::set_project(d, p.segments.items[static_cast<std::size_t>(p.chosen->project_segment)]);
+    set_project(d, *p.chosen, p.segments);
     return;
   }
   MatchSummary all;

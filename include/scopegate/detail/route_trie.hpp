@@ -7,6 +7,7 @@
 // open-addressing table keyed by (parent, segment text).
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -40,32 +41,10 @@ class StringIndex {
   std::unordered_map<std::string, int, Hash, std::equal_to<>> map_;
 };
 
-/// Hashes a segment together with its parent node. Reads 8 bytes at a time;
-/// the multiply-xorshift mix is enough for short path segments.
-inline std::uint64_t segment_hash(std::uint32_t parent, std::string_view seg) {
-  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ (static_cast<std::uint64_t>(parent) * 0xC2B2AE3D27D4EB4Full) ^ seg.size();
-  const char* p = seg.data();
-  std::size_t n = seg.size();
-  while (n >= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-    h ^= h >> 32;
-    p += 8;
-    n -= 8;
-  }
-  if (n != 0) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-    h ^= h >> 32;
-  }
-  h *= 0xC4CEB9FE1A85EC53ull;
-  return h ^ (h >> 29);
-}
-
-/// The segments of a canonical path: `/` alone has none, `/a/b/` has `a`, `b`
-/// and an empty last one (which no pattern segment matches).
+/// The segments of a canonical path as views: `/` alone has none, `/a/b/` has
+/// `a`, `b` and an empty last one (which no pattern segment matches). For the
+/// policy tools; decisions use SegmentCuts, which the canonicalization pass
+/// fills without a second scan.
 struct PathSegments {
   static constexpr std::size_t kCapacity = 65;  // one past the deepest pattern
   std::array<std::string_view, kCapacity> items;
@@ -90,6 +69,57 @@ struct PathSegments {
   }
 };
 
+/// The segments of a canonical path as offsets, recorded by canonicalize_path
+/// (it is the sink) while it writes the path: segment i lies between the
+/// slashes at bound[i] and bound[i + 1] (or the path's end). Nothing past
+/// `count` is initialized, so a decision pays only for the segments it has.
+struct SegmentCuts {
+  static constexpr std::size_t kCapacity = PathSegments::kCapacity;
+  const char* text = nullptr;  ///< the canonical path
+  std::uint32_t count = 0;
+  bool too_deep = false;  ///< more segments than any pattern can have: nothing matches
+  std::array<std::uint16_t, kCapacity + 1> bound;  // INVARIANT: offsets <= kMaxPathBytes fit 16 bits
+
+  SegmentCuts() { bound[0] = 0; }
+
+  void end_segment(std::size_t offset) {
+    if (count == kCapacity) {
+      too_deep = true;
+      return;
+    }
+    bound[++count] = static_cast<std::uint16_t>(offset);
+  }
+  std::string_view item(std::size_t i) const { return {text + bound[i] + 1, bound[i + 1] - bound[i] - 1u}; }
+};
+
+/// A segment reduced to two words that, with its length, identify it when it
+/// is at most 16 bytes long: overlapping loads of its first and last bytes,
+/// never a byte outside it. Longer segments compare in full as well.
+struct SegmentKey {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+
+  static SegmentKey of(std::string_view seg) {
+    const char* p = seg.data();
+    const std::size_t n = seg.size();
+    if (n >= 8) return {load<std::uint64_t>(p), load<std::uint64_t>(p + n - 8)};
+    if (n >= 4) return {load<std::uint32_t>(p), load<std::uint32_t>(p + n - 4)};
+    if (n > 0)
+      return {static_cast<unsigned char>(p[0]) | static_cast<unsigned>(static_cast<unsigned char>(p[n / 2])) << 8 |
+                  static_cast<unsigned>(static_cast<unsigned char>(p[n - 1])) << 16,
+              0};
+    return {};
+  }
+
+ private:
+  template <class Word>
+  static std::uint64_t load(const char* p) {
+    Word w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  }
+};
+
 /// What a full walk over every matching pattern found (for steps 6 to 8).
 struct MatchSummary {
   MethodSet methods = 0;          ///< declared methods of all matching routes
@@ -98,16 +128,22 @@ struct MatchSummary {
 
 class RouteTrie {
  public:
+  /// What a walk reads at every step; the routes ending at a node are kept
+  /// apart (routes_at_), read once at the end of a walk.
   struct Node {
-    std::array<std::uint32_t, kMethodCount> route_by_method;  ///< route index or kNoIndex
     std::uint32_t param_child = kNoIndex;
-    MethodSet methods_here = 0;     ///< methods with a route ending at this node
-    MethodSet methods_below = 0;    ///< methods with a route ending here or deeper
+    std::uint32_t literal_count = 0;  ///< literal children
+    std::uint32_t first_literal = 0;  ///< into scan_list_ when literal_count <= kScanLimit (set by finish)
+    MethodSet methods_here = 0;       ///< methods with a route ending at this node
+    MethodSet methods_below = 0;      ///< methods with a route ending here or deeper
     bool operator_only_here = false;
-    Node() { route_by_method.fill(kNoIndex); }
   };
 
-  RouteTrie() { nodes_.emplace_back(); }
+  /// Up to this many literal children are compared one by one, without
+  /// hashing the segment: most nodes of real tables have a handful.
+  static constexpr std::uint32_t kScanLimit = 8;
+
+  RouteTrie() { add_node(); }
 
   /// The node for a pattern, created when new. Patterns that differ only in
   /// parameter names share a node: that is how overlapping routes are found.
@@ -116,8 +152,8 @@ class RouteTrie {
     for (const PatternSegment& seg : segs) {
       if (seg.is_param) {
         if (nodes_[node].param_child == kNoIndex) {
-          nodes_[node].param_child = static_cast<std::uint32_t>(nodes_.size());
-          nodes_.emplace_back();
+          const std::uint32_t child = add_node();
+          nodes_[node].param_child = child;
         }
         node = nodes_[node].param_child;
       } else {
@@ -128,20 +164,31 @@ class RouteTrie {
   }
 
   /// The route already stored at `node` for `m`, or kNoIndex.
-  std::uint32_t route_at(std::uint32_t node, Method m) const {
-    return nodes_[node].route_by_method[static_cast<std::size_t>(m)];
-  }
+  std::uint32_t route_at(std::uint32_t node, Method m) const { return routes_at_[node][static_cast<std::size_t>(m)]; }
 
   void set_route(std::uint32_t node, Method m, std::uint32_t route, bool operator_only) {
+    routes_at_[node][static_cast<std::size_t>(m)] = route;
     Node& n = nodes_[node];
-    n.route_by_method[static_cast<std::size_t>(m)] = route;
     n.methods_here |= method_bit(m);
     n.operator_only_here = n.operator_only_here || operator_only;
   }
 
-  /// Call once after every route is set: fills `methods_below` and sizes the
-  /// literal table for lookups.
+  /// Call once after every route is set: fills `methods_below` and the scan
+  /// lists of nodes with few literal children.
   void finish() {
+    std::uint32_t listed = 0;
+    for (auto& n : nodes_) {
+      if (n.literal_count == 0 || n.literal_count > kScanLimit) continue;
+      n.first_literal = listed;
+      listed += n.literal_count;
+    }
+    scan_list_.resize(listed);
+    std::vector<std::uint32_t> filled(nodes_.size(), 0);
+    for (const auto& e : literal_table_) {
+      if (e.child == kNoIndex) continue;
+      const Node& p = nodes_[e.parent];
+      if (p.literal_count <= kScanLimit) scan_list_[p.first_literal + filled[e.parent]++] = e;
+    }
     // Children always have larger indices than their parent, so one backward
     // pass sees every child before its parent.
     std::vector<std::uint32_t> parent_of(nodes_.size(), kNoIndex);
@@ -156,115 +203,177 @@ class RouteTrie {
 
   /// The most specific route of method `m` matching all of `segs`: depth-first,
   /// literal before parameter, backtracking; the first full match is the most
-  /// specific one (section 4). Returns kNoIndex when none matches.
-  std::uint32_t find(const PathSegments& segs, Method m) const {
-    if (segs.too_deep) return kNoIndex;
+  /// specific one (section 4). Returns kNoIndex when none matches. Visits each
+  /// node at most once, so the cost follows the path, not the route count.
+  std::uint32_t find(const SegmentCuts& segs, Method m) const {
     const MethodSet want = method_bit(m);
-    std::array<std::uint32_t, PathSegments::kCapacity + 1> node_at;
-    std::array<std::uint8_t, PathSegments::kCapacity + 1> tried;  // 0 none, 1 literal, 2 both
-    std::size_t depth = 0;
-    node_at[0] = 0;
-    tried[0] = 0;
-    if (!(nodes_[0].methods_below & want)) return kNoIndex;
-    while (true) {
-      const Node& n = nodes_[node_at[depth]];
-      if (depth == segs.count) {
-        std::uint32_t r = n.route_by_method[static_cast<std::size_t>(m)];
-        if (r != kNoIndex) return r;
-      } else if (tried[depth] == 0) {
-        tried[depth] = 1;
-        std::uint32_t c = literal_child(node_at[depth], segs.items[depth]);
+    if (segs.too_deep || !(nodes_[0].methods_below & want)) return kNoIndex;
+    // Most paths never backtrack: descend greedily first. Where that fails and
+    // no literal step passed a parameter child by, the walk below would fail
+    // too; otherwise it decides.
+    std::uint32_t node = 0;
+    bool passed_parameter = false;
+    for (std::size_t depth = 0; depth < segs.count; ++depth) {
+      const Node& n = nodes_[node];
+      const std::string_view seg = segs.item(depth);
+      if (n.literal_count != 0) {
+        const std::uint32_t c = literal_child(n, node, seg);
         if (c != kNoIndex && (nodes_[c].methods_below & want)) {
-          node_at[++depth] = c;
-          tried[depth] = 0;
+          passed_parameter = passed_parameter || n.param_child != kNoIndex;
+          node = c;
           continue;
         }
       }
-      if (depth < segs.count && tried[depth] == 1) {
-        tried[depth] = 2;
-        std::uint32_t c = n.param_child;
-        if (c != kNoIndex && !segs.items[depth].empty() && (nodes_[c].methods_below & want)) {
-          node_at[++depth] = c;
-          tried[depth] = 0;
-          continue;
-        }
+      if (!enter_param(n, seg, want)) {
+        node = kNoIndex;
+        break;
       }
-      if (depth == 0) return kNoIndex;
-      --depth;
+      node = n.param_child;
     }
+    if (node != kNoIndex) {
+      const std::uint32_t r = routes_at_[node][static_cast<std::size_t>(m)];
+      if (r != kNoIndex) return r;
+    }
+    if (!passed_parameter) return kNoIndex;
+    std::uint32_t found = kNoIndex;
+    walk(segs, want, [&](std::uint32_t end) {
+      found = routes_at_[end][static_cast<std::size_t>(m)];
+      return found != kNoIndex;
+    });
+    return found;
   }
 
   /// Every pattern of any method matching all of `segs`.
-  MatchSummary summarize(const PathSegments& segs) const {
+  MatchSummary summarize(const SegmentCuts& segs) const {
     MatchSummary out;
-    if (segs.too_deep) return out;
-    std::array<std::uint32_t, PathSegments::kCapacity + 1> node_at;
-    std::array<std::uint8_t, PathSegments::kCapacity + 1> tried;
-    std::size_t depth = 0;
-    node_at[0] = 0;
-    tried[0] = 0;
-    while (true) {
-      const Node& n = nodes_[node_at[depth]];
-      if (depth == segs.count) {
-        out.methods |= n.methods_here;
-        out.any_operator_only = out.any_operator_only || n.operator_only_here;
-      } else if (tried[depth] == 0) {
-        tried[depth] = 1;
-        std::uint32_t c = literal_child(node_at[depth], segs.items[depth]);
-        if (c != kNoIndex && nodes_[c].methods_below) {
-          node_at[++depth] = c;
-          tried[depth] = 0;
-          continue;
-        }
-      }
-      if (depth < segs.count && tried[depth] == 1) {
-        tried[depth] = 2;
-        std::uint32_t c = n.param_child;
-        if (c != kNoIndex && !segs.items[depth].empty() && nodes_[c].methods_below) {
-          node_at[++depth] = c;
-          tried[depth] = 0;
-          continue;
-        }
-      }
-      if (depth == 0) return out;
-      --depth;
-    }
+    walk(segs, 0xFF, [&](std::uint32_t node) {
+      out.methods |= nodes_[node].methods_here;
+      out.any_operator_only = out.any_operator_only || nodes_[node].operator_only_here;
+      return false;
+    });
+    return out;
   }
 
   std::size_t node_count() const { return nodes_.size(); }
   /// Bytes held by the matcher, for the compile benchmark's per-route figure.
   std::size_t memory_bytes() const {
-    return nodes_.capacity() * sizeof(Node) + literal_table_.capacity() * sizeof(LiteralEntry) + arena_.capacity();
+    return nodes_.capacity() * sizeof(Node) + routes_at_.capacity() * sizeof(routes_at_[0]) +
+           literal_table_.capacity() * sizeof(LiteralEntry) + scan_list_.capacity() * sizeof(LiteralEntry) +
+           arena_.capacity();
   }
 
  private:
   struct LiteralEntry {
+    SegmentKey key;
     std::uint32_t parent = kNoIndex;
     std::uint32_t child = kNoIndex;  ///< kNoIndex marks an empty slot
     std::uint32_t offset = 0;        ///< into arena_
     std::uint32_t length = 0;
   };
 
-  std::uint32_t literal_child(std::uint32_t parent, std::string_view seg) const {
-    if (literal_table_.empty()) return kNoIndex;
+  std::uint32_t add_node() {
+    nodes_.emplace_back();
+    routes_at_.emplace_back();
+    routes_at_.back().fill(kNoIndex);
+    return static_cast<std::uint32_t>(nodes_.size() - 1);
+  }
+
+  /// Depth-first over the nodes matching `segs` whose subtree has a route of
+  /// a method in `want`, literal before parameter; `at_end(node)` is called
+  /// for each node that consumes every segment and stops the walk by
+  /// returning true.
+  template <class AtEnd>
+  void walk(const SegmentCuts& segs, MethodSet want, AtEnd at_end) const {
+    if (segs.too_deep || !(nodes_[0].methods_below & want)) return;
+    std::array<std::uint32_t, SegmentCuts::kCapacity + 1> node_at;
+    std::array<bool, SegmentCuts::kCapacity + 1> took_literal;  // the parameter branch is left to try
+    std::size_t depth = 0;
+    node_at[0] = 0;
+    while (true) {
+      if (depth == segs.count) {
+        if (at_end(node_at[depth])) return;
+      } else {
+        // Descend: the literal child, else the parameter child.
+        const Node& n = nodes_[node_at[depth]];
+        const std::string_view seg = segs.item(depth);
+        if (n.literal_count != 0) {
+          const std::uint32_t c = literal_child(n, node_at[depth], seg);
+          if (c != kNoIndex && (nodes_[c].methods_below & want)) {
+            took_literal[depth] = true;
+            node_at[++depth] = c;
+            continue;
+          }
+        }
+        if (enter_param(n, seg, want)) {
+          took_literal[depth] = false;
+          node_at[++depth] = n.param_child;
+          continue;
+        }
+      }
+      // Backtrack to the deepest literal step whose parameter sibling is untried.
+      while (true) {
+        if (depth == 0) return;
+        --depth;
+        if (!took_literal[depth]) continue;
+        const Node& n = nodes_[node_at[depth]];
+        if (enter_param(n, segs.item(depth), want)) {
+          took_literal[depth] = false;
+          node_at[++depth] = n.param_child;
+          break;
+        }
+      }
+    }
+  }
+
+  bool enter_param(const Node& n, std::string_view seg, MethodSet want) const {
+    return n.param_child != kNoIndex && !seg.empty() && (nodes_[n.param_child].methods_below & want);
+  }
+
+  /// Fibonacci hashing of the key, length and parent: the top bits of the
+  /// product depend on every input bit, and the table takes the top bits.
+  std::size_t slot_of(std::uint32_t parent, std::size_t length, const SegmentKey& key) const {
+    const std::uint64_t h = (key.first ^ (key.last * 0xC2B2AE3D27D4EB4Full) ^
+                             ((static_cast<std::uint64_t>(parent) << 16 | length) * 0x165667B19E3779F9ull)) *
+                            0x9E3779B97F4A7C15ull;
+    return static_cast<std::size_t>(h >> shift_);
+  }
+
+  bool same_literal(const LiteralEntry& e, std::string_view seg, const SegmentKey& key) const {
+    return e.length == seg.size() && e.key.first == key.first && e.key.last == key.last &&
+           (seg.size() <= 16 || std::memcmp(arena_.data() + e.offset, seg.data(), seg.size()) == 0);
+  }
+
+  /// The literal child of node `n` (index `parent`) named `seg`, or kNoIndex;
+  /// only on a finished trie.
+  std::uint32_t literal_child(const Node& n, std::uint32_t parent, std::string_view seg) const {
+    const SegmentKey key = SegmentKey::of(seg);
+    if (n.literal_count > kScanLimit) return probe(parent, seg, key);
+    const LiteralEntry* e = scan_list_.data() + n.first_literal;
+    for (const LiteralEntry* end = e + n.literal_count; e != end; ++e)
+      if (same_literal(*e, seg, key)) return e->child;
+    return kNoIndex;
+  }
+
+  std::uint32_t probe(std::uint32_t parent, std::string_view seg, const SegmentKey& key) const {
     const std::size_t mask = literal_table_.size() - 1;
-    for (std::size_t i = segment_hash(parent, seg) & mask;; i = (i + 1) & mask) {
+    for (std::size_t i = slot_of(parent, seg.size(), key);; i = (i + 1) & mask) {
       const LiteralEntry& e = literal_table_[i];
       if (e.child == kNoIndex) return kNoIndex;
-      if (e.parent == parent && e.length == seg.size() &&
-          std::memcmp(arena_.data() + e.offset, seg.data(), seg.size()) == 0)
-        return e.child;
+      if (e.parent == parent && same_literal(e, seg, key)) return e.child;
     }
   }
 
   std::uint32_t literal_child_or_insert(std::uint32_t parent, std::string_view seg) {
-    std::uint32_t found = literal_child(parent, seg);
-    if (found != kNoIndex) return found;
+    if (nodes_[parent].literal_count != 0) {
+      const std::uint32_t found = probe(parent, seg, SegmentKey::of(seg));
+      if (found != kNoIndex) return found;
+    }
     // INVARIANT: the table stays at most half full, so probing always ends.
     if ((literal_count_ + 1) * 2 > literal_table_.size()) grow();
-    const auto child = static_cast<std::uint32_t>(nodes_.size());
-    nodes_.emplace_back();
-    LiteralEntry e{parent, child, static_cast<std::uint32_t>(arena_.size()), static_cast<std::uint32_t>(seg.size())};
+    const std::uint32_t child = add_node();
+    ++nodes_[parent].literal_count;
+    LiteralEntry e{SegmentKey::of(seg), parent, child, static_cast<std::uint32_t>(arena_.size()),
+                   static_cast<std::uint32_t>(seg.size())};
     arena_.append(seg);
     place(e);
     ++literal_count_;
@@ -273,21 +382,25 @@ class RouteTrie {
 
   void place(const LiteralEntry& e) {
     const std::size_t mask = literal_table_.size() - 1;
-    std::string_view seg(arena_.data() + e.offset, e.length);
-    std::size_t i = segment_hash(e.parent, seg) & mask;
+    std::size_t i = slot_of(e.parent, e.length, e.key);
     while (literal_table_[i].child != kNoIndex) i = (i + 1) & mask;
     literal_table_[i] = e;
   }
 
   void grow() {
     std::vector<LiteralEntry> old = std::move(literal_table_);
-    literal_table_.assign(old.empty() ? 16 : old.size() * 2, LiteralEntry{});
+    const std::size_t size = old.empty() ? 16 : old.size() * 2;
+    literal_table_.assign(size, LiteralEntry{});
+    shift_ = 64 - static_cast<unsigned>(std::countr_zero(size));
     for (const auto& e : old)
       if (e.child != kNoIndex) place(e);
   }
 
   std::vector<Node> nodes_;
+  std::vector<std::array<std::uint32_t, kMethodCount>> routes_at_;  ///< route index by method, kNoIndex for none
   std::vector<LiteralEntry> literal_table_;
+  std::vector<LiteralEntry> scan_list_;  ///< the literal children of each node with few, side by side
+  unsigned shift_ = 64;  ///< 64 - log2(table size): slot_of keeps the top bits
   std::size_t literal_count_ = 0;
   std::string arena_;
 };
