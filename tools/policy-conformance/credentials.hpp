@@ -11,7 +11,7 @@
 namespace scopegate::live {
 
 /// A value and where it came from, for the plan: `--token`, `$COMWIT_PROJECT`,
-/// `default_project of /home/u/.config/comwit/config.json`.
+/// `default_project of ~/.config/comwit/config.json`.
 struct Sourced {
   std::string value;
   std::string source;
