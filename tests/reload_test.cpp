@@ -190,12 +190,14 @@ void run_under_load(PolicyWatcher::Options options) {
     });
   }
 
-  // The writer: A, invalid, B, invalid, ... for two seconds, pausing a little
-  // so that some versions are still there when the watcher looks.
+  // The writer: A, invalid, B, invalid, ... for two seconds and at least four
+  // rounds (a sanitizer on a busy machine can starve it), pausing a little so
+  // that some versions are still there when the watcher looks.
+  constexpr std::size_t kMinWrites = 16;
   const auto until = std::chrono::steady_clock::now() + 2s;
   const std::string* cycle[] = {&kPolicyA, &kInvalid, &kPolicyB, &kInvalid};
   std::size_t writes = 0;
-  while (std::chrono::steady_clock::now() < until) {
+  while (writes < kMinWrites || std::chrono::steady_clock::now() < until) {
     replace_file(file, *cycle[writes++ % 4]);
     std::this_thread::sleep_for(options.use_inotify ? 5ms : 3 * options.poll_interval);
   }
@@ -222,8 +224,10 @@ void run_under_load(PolicyWatcher::Options options) {
   }
   const std::lock_guard<std::mutex> lock(reports.mutex);
   CHECK(reports.unexpected.empty());
-  CHECK(reports.applied >= 3);  // the first load, A or B during the run, B at the end
-  CHECK(reports.refused_sg101 >= 2);
+  // At least the first load and B at the end; versions that follow each other
+  // quickly are loaded once, as the last of them.
+  CHECK(reports.applied >= 2);
+  CHECK(reports.refused_sg101 >= 1);
   CHECK(static_cast<std::uint64_t>(reports.applied) == watcher.applied_count());
   CHECK(static_cast<std::uint64_t>(reports.refused) == watcher.refused_count());
 }

@@ -111,7 +111,8 @@ MUTANTS = [
        "  - methods: [PUT, PATCH]\n    path: /v1/projects/{projectId}/apps/{appId}/env\n")]),
     ("method-added-operator-only",
      "PUT added to the operator-only /v1/databases",
-     [("  - methods: [GET, POST]\n    path: /v1/databases\n", "  - methods: [GET, POST, PUT]\n    path: /v1/databases\n")]),
+     [("  - methods: [GET, POST]\n    path: /v1/databases\n",
+       "  - methods: [GET, POST, PUT]\n    path: /v1/databases\n")]),
     ("method-changed",
      "DELETE .../apps/{appId} declared as PATCH",
      [(route("DELETE", "/v1/projects/{projectId}/apps/{appId}", ""),
@@ -155,12 +156,17 @@ MUTANTS = [
 ]
 
 
+def broken(message):
+    """A mutant or a run this script cannot judge: exit status 2."""
+    print(f"mutation_check: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def mutate(text, edits, name):
     for old, new in edits:
         count = text.count(old)
         if count != 1:
-            sys.exit(f"mutation_check: mutant {name}: the text to replace occurs {count} times in the policy, "
-                     f"not once:\n{old}")
+            broken(f"mutant {name}: the text to replace occurs {count} times in the policy, not once:\n{old}")
         text = text.replace(old, new)
     return text
 
@@ -200,8 +206,7 @@ def main():
             status, out, err = run_cases(args.runner, path)
             refused = [line for line in err.splitlines() if line.startswith(path)]
             if status == 2 and refused:
-                sys.exit(f"mutation_check: mutant {name} does not load, so the loader catches it, not the cases:\n"
-                         + "\n".join(refused))
+                broken(f"mutant {name} does not load, so the loader catches it, not the cases:\n" + "\n".join(refused))
             if status == 1:
                 failed = re.search(r"(\d+) failed", out)
                 verdict = f"caught   {failed.group(1) if failed else '?'} cases fail"
@@ -213,7 +218,7 @@ def main():
             elif status == 0:
                 verdict = "SURVIVED every case passes"
             else:
-                sys.exit(f"mutation_check: conformance-cases ended with status {status} on mutant {name}:\n{err}")
+                broken(f"conformance-cases ended with status {status} on mutant {name}:\n{err}")
             caught += status != 0
             lint = f" [validate: {validate_summary(args.policy_check, path)}]" if args.policy_check else ""
             print(f"{name:34} {verdict}\n{'':34} ({what}){lint}", flush=True)

@@ -68,6 +68,13 @@ std::vector<std::string> canonical_segments(const HttpRequest& request) {
   return out;
 }
 
+std::size_t user_index(const TokensFile& tokens, const std::string& token) {
+  const auto& users = tokens.users;
+  return static_cast<std::size_t>(std::find_if(users.begin(), users.end(), [&](const UserTokenEntry& u) {
+                                    return u.token == token;
+                                  }) - users.begin());
+}
+
 bool in_family(const World& world, const std::string& target) {
   auto path = canonical_path(target);
   return path && std::any_of(world.spec().operator_prefixes.begin(), world.spec().operator_prefixes.end(),
@@ -95,8 +102,9 @@ TEST_CASE("properties: the engine and the reference evaluator agree on every fie
 
 TEST_CASE("properties: a scope or membership added never denies, removed never allows") {
   const bool holds = on_comwit_and_random("monotonic grants", [](const World& world) {
-    const auto who = *gen::inRange<std::size_t>(0, world.tokens().users.size());
-    const HttpRequest request = authorized_as(*likely_request(world), world.tokens().users[who].token);
+    const std::string token = *user_token(world);
+    const auto who = user_index(world.tokens(), token);
+    const HttpRequest request = authorized_as(*likely_request(world), token);
     const RefDecision before = engine_decision(world, request);
 
     // Half the time the grant changes in what this decision turns on: the
@@ -170,7 +178,7 @@ TEST_CASE("properties: a user token is never allowed on an operator-only path") 
       "user never on operator-only paths",
       [](const World& world) {
         TokensFile tokens = world.tokens();
-        UserTokenEntry& user = tokens.users[*gen::inRange<std::size_t>(0, tokens.users.size())];
+        UserTokenEntry& user = tokens.users[user_index(tokens, *user_token(world))];
         HttpRequest request = authorized_as(*near_request(world, Near::kOperatorOnly), user.token);
         // Mostly the most a user can hold: every scope, and membership of every
         // value and of every segment of this path.
@@ -204,7 +212,7 @@ TEST_CASE("properties: a user token is never allowed on an operator-only path") 
 
 TEST_CASE("properties: the actor header never changes a user-token decision") {
   const bool holds = on_comwit_and_random("actor header ignored for users", [](const World& world) {
-    const std::string token = (*gen::elementOf(world.tokens().users)).token;
+    const std::string token = *user_token(world);
     const HttpRequest near = *likely_request(world);
     const HttpRequest plain = authorized_as(with_headers(near, without_credentials(world, near.headers)), token);
     HttpRequest spoofed = plain;
@@ -218,7 +226,8 @@ TEST_CASE("properties: the actor header never changes a user-token decision") {
     expected.actor_header_ignored = without.actor.has_value();
     RC_ASSERT(!without.actor_header_ignored);
     require_same("an actor header changed a user-token decision", "with the actor headers", spoofed,
-                 engine_decision(world, spoofed), "without them (and actor_header_ignored as expected)", plain, expected);
+                 engine_decision(world, spoofed), "without them (and actor_header_ignored as expected)", plain,
+                 expected);
   });
   CHECK(holds);
 }

@@ -1,7 +1,6 @@
 #include "requests.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <utility>
 
 namespace scopegate::properties {
@@ -10,13 +9,14 @@ namespace {
 namespace gen = rc::gen;
 
 // Segments that are, or read as, dot segments on some server.
-const std::vector<std::string> kDots = {".", "..", "%2e", "%2E%2e", "..;", ".;x", "..%3B", "..%3b", ".%2E", "...", ";..", "%2e%2e;"};
+const std::vector<std::string> kDots = {".",     "..",    "%2e",  "%2E%2e", "..;", ".;x",
+                                        "..%3B", "..%3b", ".%2E", "...",    ";..", "%2e%2e;"};
 // Pieces inserted into a segment: encoded separators and controls, double
 // encodings, raw bytes a target may not carry, bad escapes, sub-delims.
 const std::vector<std::string> kOddPieces = {
     "%2F", "%2f", "%5C", "%5c", "%252f", "%252E", "%25", "%2500", "%25%32%66", "%00", "%0a", "%0D", "%7F", "%FF",
-    "%C3%A9", "%3F", "%23", "%20", "%3A", "%3a", "%41", "%7e", "%2D", "#", "\\", " ", "\t", "\x7f", "\xc3\xa9", "\x00",
-    "%", "%G1", "%4", "?", "&", "=", "+", "@", "!", "'", "*", ",", "$", "\"", "<", "[", "{", "|", "^", "`"};
+    "%C3%A9", "%3F", "%23", "%20", "%3A", "%3a", "%41", "%7e", "%2D", "#", "\\", " ", "\t", "\x7f", "\xc3\xa9",
+    {"\0", 1}, "%", "%G1", "%4", "?", "&", "=", "+", "@", "!", "'", "*", ",", "$", "\"", "<", "[", "{", "|", "^", "`"};
 // Encoded separators: a server that decodes one sees another path.
 const std::vector<std::string> kEncodedSeparators = {"%2F", "%2f", "%5C", "%5c", "%3F", "%23", "%252F"};
 const std::vector<std::string> kParameterSuffixes = {";", ";x", ";jsessionid=1", "%3Bx", "%3b", ";/"};
@@ -30,7 +30,8 @@ const std::vector<std::string> kPlainParameters = {
     "Access_Token=z", "access_token2=1", "_methods=1", "x-http-method-overrides", "access-token=1", "method=PUT",
     "%5Fmethod%3D=x", "access_token%3D=1", "x_http_method=GET", "page=2", "q=%2F%00%FF", "q=a?b", "q=/x/../y", "=x",
     "", "a=b=c", "q=%2e%2e", "redirect=http://h/x", "q=%25", "q=;x", "q=%0d%0a", "_=1", "q=%252f"};
-const std::vector<std::string> kMethods = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"};
+const std::vector<std::string> kMethods = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
+                                           "CONNECT", "TRACE"};
 const std::vector<std::string> kOddMethods = {"get", "head", "Get", "FOO", "M-SEARCH", ""};
 const std::vector<std::string> kOverrideHeaders = {"X-HTTP-Method-Override", "x-http-method", "X_Method_Override",
                                                    "X-Original-URL", "x_rewrite-url", "X-HTTP-METHOD"};
@@ -44,15 +45,25 @@ const HeaderList kIgnoredHeaders = {{"Accept", "*/*"},
 
 constexpr const char* kHex = "0123456789ABCDEF";
 
-bool is_unreserved(unsigned char c) { return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
+// ASCII only, never by locale.
+char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char to_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+bool is_unreserved(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (to_lower(c) >= 'a' && to_lower(c) <= 'f'); }
+int hex_value(char c) { return c <= '9' ? c - '0' : to_lower(c) - 'a' + 10; }
 
 std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s) c = to_lower(c);
   return s;
 }
 
 std::string upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char& c : s) c = to_upper(c);
   return s;
 }
 
@@ -60,8 +71,7 @@ std::string upper(std::string s) {
 rc::Gen<std::string> escape(unsigned char byte) {
   return gen::exec([byte] {
     std::string out = "%";
-    for (char digit : {kHex[byte / 16], kHex[byte % 16]})
-      out += *gen::arbitrary<bool>() ? static_cast<char>(std::tolower(static_cast<unsigned char>(digit))) : digit;
+    for (char digit : {kHex[byte / 16], kHex[byte % 16]}) out += *gen::arbitrary<bool>() ? to_lower(digit) : digit;
     return out;
   });
 }
@@ -117,7 +127,6 @@ rc::Gen<NearPath> near_path(const World& world, Near near) {
                                                  {families ? (focus ? 4u : 2u) : 0u, 2},
                                                  {focus ? 1u : 2u, 3}});
     NearPath out;
-    out.method_hint = std::string(method_name((*gen::elementOf(routes)).method));
     switch (kind) {
       case 0:
       case 1: {
@@ -132,6 +141,7 @@ rc::Gen<NearPath> near_path(const World& world, Near near) {
         std::string tail = *gen::elementOf(kFamilyTails);
         if (prefix.back() == '/' && !tail.empty() && tail.front() == '/') tail.erase(0, 1);
         out.path = prefix + tail;
+        out.method_hint = *gen::elementOf(kMethods);
         break;
       }
       default: {
@@ -140,6 +150,7 @@ rc::Gen<NearPath> near_path(const World& world, Near near) {
         std::vector<std::string> segments;
         for (int i = *gen::inRange(0, 5); i > 0; --i) segments.push_back(*gen::elementOf(pool));
         out.path = join_path(segments);
+        out.method_hint = *gen::elementOf(kMethods);
       }
     }
     return out;
@@ -176,11 +187,14 @@ void mutate(std::vector<std::string>& segments, const World& world) {
       }
       break;
     default:
-      // Percent-encode one byte: decoded again when unreserved, kept (or
-      // refused) otherwise.
-      if (!s.empty()) {
+      // Percent-encode one byte of the segment, or insert the escape of any
+      // byte: decoded when unreserved, kept or refused otherwise.
+      if (!s.empty() && *gen::arbitrary<bool>()) {
         const auto i = *gen::inRange<std::size_t>(0, s.size());
         s.replace(i, 1, *escape(static_cast<unsigned char>(s[i])));
+      } else {
+        const auto byte = static_cast<unsigned char>(*gen::inRange(0, 256));
+        s.insert(*gen::inRange<std::size_t>(0, s.size() + 1), *escape(byte));
       }
   }
 }
@@ -238,11 +252,11 @@ rc::Gen<std::string> respelled(const std::string& canonical_path) {
         // A kept escape: its hex digits in either case.
         out += '%';
         for (std::size_t k = 1; k <= 2; ++k) {
-          const auto digit = static_cast<unsigned char>(canonical_path[i + k]);
-          out += static_cast<char>(*gen::arbitrary<bool>() ? std::tolower(digit) : digit);
+          const char digit = canonical_path[i + k];
+          out += *gen::arbitrary<bool>() ? to_lower(digit) : digit;
         }
         i += 2;
-      } else if (is_unreserved(static_cast<unsigned char>(c)) && *gen::weightedElement<bool>({{3, false}, {1, true}})) {
+      } else if (is_unreserved(c) && *gen::weightedElement<bool>({{3, false}, {1, true}})) {
         out += *escape(static_cast<unsigned char>(c));
       } else {
         out += c;
@@ -255,9 +269,9 @@ rc::Gen<std::string> respelled(const std::string& canonical_path) {
 rc::Gen<std::vector<std::string>> query_parameters(bool with_special) {
   // Random names over the letters of the special names and escapes of them,
   // which now and then spell one.
+  auto piece = gen::element<std::string>("_", "m", "e", "t", "h", "o", "d", "M", "%5F", "%6D", "a", "=", "x");
   auto random_name = gen::map(
-      gen::resize(8, gen::nonEmpty(gen::container<std::vector<std::string>>(
-                         gen::element<std::string>("_", "m", "e", "t", "h", "o", "d", "M", "%5F", "%6D", "a", "=", "x")))),
+      gen::resize(8, gen::nonEmpty(gen::container<std::vector<std::string>>(piece))),
       [](const std::vector<std::string>& pieces) {
         std::string name;
         for (const auto& p : pieces) name += p;
@@ -289,10 +303,10 @@ bool is_special_parameter(const std::string& parameter) {
   const std::string raw = parameter.substr(0, parameter.find('='));
   std::string name;
   for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '%' && i + 2 < raw.size()) {
-      const auto byte = static_cast<unsigned char>(std::stoi(raw.substr(i + 1, 2), nullptr, 16));
+    if (raw[i] == '%' && i + 2 < raw.size() && is_hex(raw[i + 1]) && is_hex(raw[i + 2])) {
+      const auto byte = static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
       if (is_unreserved(byte)) {
-        name += static_cast<char>(byte);
+        name += byte;
         i += 2;
         continue;
       }
@@ -311,6 +325,12 @@ rc::Gen<std::string> near_method(std::string hint) {
                                           {1, gen::elementOf(kOddMethods)}});
 }
 
+rc::Gen<std::string> user_token(const World& world) {
+  std::vector<std::string> tokens;
+  for (const auto& u : world.tokens().users) tokens.push_back(u.token);
+  return gen::elementOf(tokens);
+}
+
 rc::Gen<std::string> bearer_value(const std::string& token) {
   return gen::exec([token] {
     const std::string scheme = *gen::element<std::string>("Bearer", "bearer", "BEARER", "bEaReR");
@@ -323,7 +343,7 @@ rc::Gen<std::string> bearer_value(const std::string& token) {
 
 rc::Gen<std::string> authorization_value(const World& world) {
   return gen::exec([world] {
-    const std::string user = (*gen::elementOf(world.tokens().users)).token;
+    const std::string user = *user_token(world);
     const std::string& prefix = world.spec().user.prefix;
     switch (*gen::weightedElement<int>({{10, 0}, {3, 1}, {1, 2}, {1, 3}, {2, 4}})) {
       case 0: return *bearer_value(user);
@@ -345,11 +365,13 @@ rc::Gen<std::string> authorization_value(const World& world) {
 rc::Gen<std::string> unauthenticated_value(const World& world) {
   return gen::exec([world] {
     const std::string& prefix = world.spec().user.prefix;
-    const std::string user = (*gen::elementOf(world.tokens().users)).token;
+    const std::string user = *user_token(world);
     switch (*gen::inRange(0, 4)) {
       case 0: return *bearer_value(prefix + "ff0");
       case 1: return *bearer_value(*gen::element<std::string>("cwt_xyz", prefix, prefix + "A1", "x", "op-secret"));
-      case 2: return *gen::element<std::string>("", "  ", "Basic dXNlcjpwYXNz", "Token x", "Bearer", "Bearer " + user + ",x");
+      case 2:
+        return *gen::element<std::string>("", "  ", "Basic dXNlcjpwYXNz", "Token x", "Bearer",
+                                          "Bearer " + user + ",x");
       default:
         // The operator's secret proves nothing where the policy has no
         // operator class or the world no secret.

@@ -57,6 +57,9 @@ bool is_special_parameter(const std::string& parameter);
 /// case spellings and unknown ones.
 rc::Gen<std::string> near_method(std::string hint);
 
+/// The token of one of the world's users.
+rc::Gen<std::string> user_token(const World& world);
+
 /// A valid Authorization value carrying `token`: any case of `Bearer`, one or
 /// more spaces, surrounding spaces and tabs.
 rc::Gen<std::string> bearer_value(const std::string& token);

@@ -23,7 +23,8 @@ const std::vector<std::string> kScopes = {"a:read", "a:write", "b:read", "b:writ
 const std::vector<std::string> kUnknownScopes = {"A:READ", "a:*", "a:read ", "admin"};
 // Parameter values: some equal a literal, some differ from one only in case,
 // some keep an escape or a `;` in canonical form.
-const std::vector<std::string> kValues = {"p1", "p2", "P1", "v1", "a", "db", "projects", "prj%3Agamma", "x;y", "~u", "1"};
+const std::vector<std::string> kValues = {"p1", "p2", "P1", "v1", "a", "db", "projects",
+                                          "prj%3Agamma", "x;y", "~u", "1"};
 // Valid for both user classes below: token68, and of neither class's shape.
 constexpr const char* kOperatorSecret = "op-secret-for-tests";
 
@@ -108,7 +109,8 @@ rc::Gen<PolicySpec> random_spec(bool with_operator) {
     s.file = "random-policy";
     s.name = "random";
     s.project_parameter = *gen::weightedElement<std::string>({{3, "projectId"}, {1, "org"}});
-    s.user = *gen::weightedOneOf<UserClassSpec>({{3, gen::just(comwit_user_class())}, {1, gen::just(short_user_class())}});
+    s.user = *gen::weightedOneOf<UserClassSpec>(
+        {{3, gen::just(comwit_user_class())}, {1, gen::just(short_user_class())}});
     s.operator_class.present = with_operator || *gen::weightedElement<bool>({{4, true}, {1, false}});
     s.operator_class.actor_header = *gen::element<std::string>("X-Comwit-Actor-User-Id", "X-Actor");
     s.operator_class.default_actor = *gen::element<std::string>("operator", "console");

@@ -207,44 +207,50 @@ inline unsigned common_bytes(__m128i block) {
   return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letters, marks), others)));
 }
 
-inline unsigned bytes_equal(__m128i block, char c) {
-  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, _mm_set1_epi8(c))));
+/// Bit k is set when byte k of `block` is `.` or `/`: the bytes that matter
+/// at the start of a segment (rules 4 and 5).
+inline unsigned dots_or_slashes(__m128i block) {
+  return static_cast<unsigned>(
+      _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(block, _mm_set1_epi8(1)), _mm_set1_epi8('/'))));
 }
 
-/// Copies the run of common bytes at `in[i]` sixteen at a time, ending a
-/// segment at each slash, and advances `i` and `o` past it; stops at the first
-/// byte that needs the byte loop. Near the end of the target, while nothing
-/// has been decoded, the last sixteen bytes are read instead, so no byte
-/// outside the target is touched. Only for targets of 16 to
-/// kMaxTargetPathBytes bytes, so that every store stays inside `out`.
+inline unsigned slashes_of(__m128i block) {
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, _mm_set1_epi8('/'))));
+}
+
+/// Where canonicalize_path stands: the next input byte, the next output byte
+/// and the output offset where the open segment starts.
+struct PathCursor {
+  std::size_t i;
+  std::size_t o;
+  std::size_t segment;
+};
+
+/// Copies the run of common bytes at `in[at.i]` sixteen at a time, ending a
+/// segment at each slash, and advances `at` past it; stops at the first byte
+/// that needs the byte loop. Near the end of the target, while nothing has
+/// been decoded, the last sixteen bytes are read instead, so no byte outside
+/// the target is touched. Only for targets of 16 to kMaxTargetPathBytes
+/// bytes, so that every store stays inside `out`.
 template <class SegmentSink>
-TargetError copy_run(const char* in, std::size_t n, char* out, std::size_t& i, std::size_t& o,
-                     std::size_t& segment, bool verbatim, SegmentSink& sink) {
-  while (i < n) {
-    std::size_t shift = 0;  // bytes of the block before in[i]
-    __m128i block;
-    if (i + 16 <= n) {
-      block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
-    } else if (verbatim && n >= 16) {
-      shift = i + 16 - n;
-      block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + n - 16));
-    } else {
-      return TargetError::kNone;
-    }
-    // Bits past the target's end count as uncommon, so the run ends there.
-    const unsigned uncommon = ((~common_bytes(block) & 0xFFFFu) >> shift) | (~0u << (16 - shift));
-    const auto run = static_cast<unsigned>(std::countr_zero(uncommon));
-    if (run == 0) return TargetError::kNone;
-    // INVARIANT: o <= i, so the store ends at or before in's end, n <= kMaxTargetPathBytes.
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o - shift), block);
+TargetError copy_run(const char* in, std::size_t n, char* out, PathCursor& at, bool verbatim, SegmentSink& sink) {
+  // Locals, not `at`: the stores into `out` may alias anything a reference
+  // reaches, which would reload the offsets after every store.
+  std::size_t i = at.i;
+  std::size_t o = at.o;
+  std::size_t segment = at.segment;
+  // Takes the first `run` bytes of a block whose bit masks are given (bit 0 is
+  // in[i]); stops with the error of a segment that breaks rule 4 or 5, with
+  // `i` at the slash that ends it.
+  const auto take = [&](unsigned run, unsigned slashes, unsigned dots_slashes) {
     const unsigned keep = (1u << run) - 1;
-    unsigned slashes = (bytes_equal(block, '/') >> shift) & keep;
+    slashes &= keep;
     // Rules 4 and 5 can only fire for a segment that is empty or starts with
-    // a dot; find those without looking at each segment.
+    // a dot; a segment starts after each slash, and at bit 0 when the output
+    // so far ends with a slash.
     const unsigned starts = ((slashes << 1) | (segment == o ? 1u : 0u)) & keep;
-    const unsigned dots = (bytes_equal(block, '.') >> shift) & keep;
     const bool open_dot = segment < o && out[segment] == '.';
-    if ((starts & (slashes | dots)) != 0 || (open_dot && slashes != 0)) {
+    if ((starts & dots_slashes) != 0 || (open_dot && slashes != 0)) {
       while (slashes != 0) {
         const auto k = static_cast<std::size_t>(std::countr_zero(slashes));
         slashes &= slashes - 1;
@@ -264,9 +270,36 @@ TargetError copy_run(const char* in, std::size_t n, char* out, std::size_t& i, s
     }
     i += run;
     o += run;
-    if (run < 16 - shift) return TargetError::kNone;
+    return TargetError::kNone;
+  };
+  const auto leave = [&](TargetError e) {
+    at = {i, o, segment};
+    return e;
+  };
+  while (i + 16 <= n) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    const unsigned common = common_bytes(block);
+    const auto run = common == 0xFFFFu ? 16u : static_cast<unsigned>(std::countr_zero(~common));
+    if (run == 0) break;
+    // INVARIANT: o <= i, so the store ends at or before in's end, n <= kMaxTargetPathBytes.
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o), block);
+    if (TargetError e = take(run, slashes_of(block), dots_or_slashes(block)); e != TargetError::kNone) return leave(e);
+    if (run < 16) return leave(TargetError::kNone);
   }
-  return TargetError::kNone;
+  if (i < n && i + 16 > n && verbatim) {
+    // The last sixteen bytes of the target; the first `shift` were taken.
+    // INVARIANT: verbatim, so o == i and the store rewrites those bytes as they were.
+    const std::size_t shift = i + 16 - n;
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + n - 16));
+    // Bits past the target's end count as uncommon, so the run ends there.
+    const unsigned uncommon = ((~common_bytes(block) & 0xFFFFu) >> shift) | (1u << (16 - shift));
+    const auto run = static_cast<unsigned>(std::countr_zero(uncommon));
+    if (run != 0) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o - shift), block);
+      return leave(take(run, slashes_of(block) >> shift, dots_or_slashes(block) >> shift));
+    }
+  }
+  return leave(TargetError::kNone);
 }
 #endif
 
@@ -297,8 +330,12 @@ CanonicalTarget canonicalize_path(std::string_view target, char* out, SegmentSin
   while (i < limit) {
 #if defined(__SSE2__)
     if (wide) {
-      if (TargetError e = copy_run(in, n, out, i, o, segment, verbatim, sink); e != TargetError::kNone)
-        return settle(target, i, e);
+      PathCursor at{i, o, segment};
+      const TargetError e = copy_run(in, n, out, at, verbatim, sink);
+      i = at.i;
+      o = at.o;
+      segment = at.segment;
+      if (e != TargetError::kNone) return settle(target, i, e);
       if (i == limit) break;
     }
 #endif

@@ -72,11 +72,14 @@ Decision decide_with(const CompiledPolicy& policy, const ExplainOptions& opt, co
   return decide(policy, Request{opt.method, opt.target, views}, resolver, secret);
 }
 
-std::string joined(const std::vector<std::string>& items) {
+/// `a, b, c`
+std::string list_words(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-  return "[" + out + "]";
+  return out;
 }
+
+std::string bracketed(const std::vector<std::string>& items) { return "[" + list_words(items) + "]"; }
 
 std::optional<Setup> build_setup(const CompiledPolicy& policy, const ExplainOptions& opt, std::string* error) {
   Setup s;
@@ -89,7 +92,8 @@ std::optional<Setup> build_setup(const CompiledPolicy& policy, const ExplainOpti
     }
     std::string value = h.substr(colon + 1);
     // Like curl -H: the blanks after the colon separate, they are not the value.
-    value.erase(0, value.find_first_not_of(" \t") == std::string::npos ? value.size() : value.find_first_not_of(" \t"));
+    const std::size_t start = value.find_first_not_of(" \t");
+    value.erase(0, start == std::string::npos ? value.size() : start);
     s.headers.emplace_back(h.substr(0, colon), std::move(value));
     has_authorization = has_authorization || detail::iequals(s.headers.back().first, "Authorization");
   }
@@ -132,8 +136,8 @@ std::optional<Setup> build_setup(const CompiledPolicy& policy, const ExplainOpti
         s.headers.emplace_back("Authorization", "Bearer " + opt.token);
         auto user = std::find_if(s.users.begin(), s.users.end(), [&](const auto& u) { return u.token == opt.token; });
         if (user != s.users.end())
-          s.caller_words = "user " + user->user_id + " (" + opt.tokens + "), scopes " + joined(user->scopes) +
-                           ", member of " + joined(user->projects);
+          s.caller_words = "user " + user->user_id + " (" + opt.tokens + "), scopes " + bracketed(user->scopes) +
+                           ", member of " + bracketed(user->projects);
         else if (!s.secret.empty() && opt.token == s.secret)
           s.caller_words = "the operator token (" + s.secret_source + ")";
         else
@@ -153,8 +157,8 @@ std::optional<Setup> build_setup(const CompiledPolicy& policy, const ExplainOpti
         const std::string token(kit->user_token(0));
         s.users = {UserTokenEntry{token, opt.user_id, opt.scopes, opt.members, {}}};
         s.headers.emplace_back("Authorization", "Bearer " + token);
-        s.caller_words = "user " + opt.user_id + " (a token of the user class), scopes " + joined(opt.scopes) +
-                         ", member of " + joined(opt.members);
+        s.caller_words = "user " + opt.user_id + " (a token of the user class), scopes " + bracketed(opt.scopes) +
+                         ", member of " + bracketed(opt.members);
       } else {
         s.secret = kit->operator_secret();
         s.secret_source = "a stand-in secret";
@@ -189,7 +193,7 @@ struct RouteCheck {
   std::size_t route = 0;         ///< index into routes()
   std::size_t matched = 0;       ///< leading segments that match
   bool path_matches = false;     ///< the pattern matches the whole path
-  std::string verdict;           ///< `chosen`, `passed over`, `matches`
+  std::string verdict;           ///< `chosen` or `passed over`
   std::string why;
 };
 
@@ -202,14 +206,14 @@ RouteCheck compare(const CompiledPolicy& policy, std::size_t index, const std::v
   const std::size_t n = std::min(p.segments.size(), path.size());
   for (std::size_t k = 0; k < n; ++k) {
     const auto& seg = p.segments[k];
-    const std::string at = "segment " + std::to_string(k + 1) + " '" + std::string(path[k]) + "'";
     if (seg.is_param && path[k].empty()) {
       c.why = "segment " + std::to_string(k + 1) + " is empty; parameter {" + std::string(seg.text) +
               "} takes a non-empty segment";
       return c;
     }
     if (!seg.is_param && seg.text != path[k]) {
-      c.why = at + " != literal '" + std::string(seg.text) + "'";
+      c.why = "segment " + std::to_string(k + 1) + " '" + std::string(path[k]) + "' != literal '" +
+              std::string(seg.text) + "'";
       return c;
     }
     ++c.matched;
@@ -230,14 +234,15 @@ RouteCheck compare(const CompiledPolicy& policy, std::size_t index, const std::v
 
 /// True when pattern a is more specific than b: at the first position where
 /// one is a literal and the other a parameter, the literal wins (section 4).
-bool more_specific(const CompiledPolicy& policy, std::size_t a, std::size_t b, std::size_t* at) {
+/// `at`, when given, receives that position.
+bool more_specific(const CompiledPolicy& policy, std::size_t a, std::size_t b, std::size_t* at = nullptr) {
   const auto& ra = policy.spec().routes[policy.routes()[a].spec_index];
   const auto& rb = policy.spec().routes[policy.routes()[b].spec_index];
   const auto pa = detail::parse_pattern(ra.pattern, kMaxPatternBytes, kMaxPatternSegments);
   const auto pb = detail::parse_pattern(rb.pattern, kMaxPatternBytes, kMaxPatternSegments);
   for (std::size_t k = 0; k < pa.segments.size() && k < pb.segments.size(); ++k) {
     if (pa.segments[k].is_param == pb.segments[k].is_param) continue;
-    *at = k;
+    if (at) *at = k;
     return !pa.segments[k].is_param;
   }
   return false;
@@ -263,8 +268,7 @@ RouteAnalysis analyse_routes(const CompiledPolicy& policy, std::string_view cano
     if (!c.path_matches) continue;
     ++out.full_matches;
     if (!lookup || policy.routes()[c.route].method != *lookup) continue;
-    std::size_t at = 0;
-    if (!out.chosen || more_specific(policy, c.route, *out.chosen, &at)) out.chosen = c.route;
+    if (!out.chosen || more_specific(policy, c.route, *out.chosen)) out.chosen = c.route;
   }
   for (auto& c : all) {
     if (!c.path_matches) {
@@ -332,23 +336,25 @@ struct StepInfo {
   std::string_view sections;  ///< contract sections behind the step
 };
 
+/// Each step with its condition as the contract's table states it: the first
+/// condition that holds fires and decides.
 StepInfo step_of(Reason r) {
   switch (r) {
-    case Reason::kMalformedPath: return {"1", "the request-target is canonical", "1, 3"};
-    case Reason::kMethodOverride: return {"1b", "no method override", "1"};
-    case Reason::kUrlOverride: return {"1c", "no URL override", "1"};
+    case Reason::kMalformedPath: return {"1", "request-target not canonical", "1, 3"};
+    case Reason::kMethodOverride: return {"1b", "a method override", "1"};
+    case Reason::kUrlOverride: return {"1c", "a URL override", "1"};
     case Reason::kPublic: return {"2", "a public route of this method matches", "1, 4"};
-    case Reason::kInvalidRequest: return {"3", "the Authorization header is well formed", "1, 2"};
-    case Reason::kMissingToken: return {"4", "a Bearer token is present", "1, 2"};
-    case Reason::kInvalidToken: return {"5", "the token belongs to a class and is known", "1, 2"};
-    case Reason::kOperatorOnly: return {"6", "a user token stays out of operator-only paths", "1, 4, 6"};
-    case Reason::kNoRoute: return {"7", "some route has this path", "1, 4"};
-    case Reason::kMethodNotAllowed: return {"8", "some route of this method has this path", "1, 4"};
-    case Reason::kInvalidActor: return {"9", "the operator's actor header is well formed", "1, 5"};
-    case Reason::kOperatorBypass: return {"10", "the operator token is allowed", "1"};
-    case Reason::kInsufficientScope: return {"11", "the user token holds the route's scope", "1, 2"};
-    case Reason::kNotAMember: return {"12", "the user is a member of the route's project", "1, 4"};
-    case Reason::kGranted: return {"13", "otherwise granted", "1"};
+    case Reason::kInvalidRequest: return {"3", "malformed or repeated Authorization", "1, 2"};
+    case Reason::kMissingToken: return {"4", "no Bearer token", "1, 2"};
+    case Reason::kInvalidToken: return {"5", "the token matches no class or is unknown", "1, 2"};
+    case Reason::kOperatorOnly: return {"6", "user token on an operator-only path", "1, 4, 6"};
+    case Reason::kNoRoute: return {"7", "no route has this path", "1, 4"};
+    case Reason::kMethodNotAllowed: return {"8", "the path exists but not for this method", "1, 4"};
+    case Reason::kInvalidActor: return {"9", "operator token with a malformed or repeated actor header", "1, 5"};
+    case Reason::kOperatorBypass: return {"10", "operator token", "1"};
+    case Reason::kInsufficientScope: return {"11", "user token lacks the route's scope", "1, 2"};
+    case Reason::kNotAMember: return {"12", "user not a member of the route's project", "1, 4"};
+    case Reason::kGranted: return {"13", "otherwise", "1"};
   }
   return {"?", "", ""};
 }
@@ -439,12 +445,6 @@ const RouteSpec* chosen_spec(const CompiledPolicy& policy, const Facts& f) {
   return &policy.spec().routes[policy.routes()[*f.routes.chosen].spec_index];
 }
 
-std::string list_words(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 /// The operator-only prefix family the path lies in, if any.
 std::optional<std::string> family_of(const CompiledPolicy& policy, std::string_view path) {
   for (const auto& p : policy.operator_prefixes())
@@ -464,11 +464,8 @@ std::vector<Step> trace(const CompiledPolicy& policy, const ExplainOptions& opt,
     s.id = id;
     s.fired = id == decided.id;
     s.detail = std::move(detail);
-    for (Reason r : {Reason::kMalformedPath, Reason::kMethodOverride, Reason::kUrlOverride, Reason::kPublic,
-                     Reason::kInvalidRequest, Reason::kMissingToken, Reason::kInvalidToken, Reason::kOperatorOnly,
-                     Reason::kNoRoute, Reason::kMethodNotAllowed, Reason::kInvalidActor, Reason::kOperatorBypass,
-                     Reason::kInsufficientScope, Reason::kNotAMember, Reason::kGranted})
-      if (step_of(r).id == id) s.rule = step_of(r).rule;
+    for (std::size_t r = 0; r < kReasonCount; ++r)
+      if (step_of(static_cast<Reason>(r)).id == id) s.rule = step_of(static_cast<Reason>(r)).rule;
     steps.push_back(std::move(s));
     return steps.back().fired;
   };
@@ -534,8 +531,9 @@ std::vector<Step> trace(const CompiledPolicy& policy, const ExplainOptions& opt,
     add("10", "the operator token bypasses scope and membership");
     return steps;
   }
-  if (add("11", d.reason == Reason::kInsufficientScope ? "the token lacks scope '" + chosen->scope + "'"
-                                                       : "the token holds scope '" + chosen->scope + "'"))
+  const std::string scope(d.required_scope);
+  if (add("11", d.reason == Reason::kInsufficientScope ? "the token lacks scope '" + scope + "'"
+                                                       : "the token holds scope '" + scope + "'"))
     return steps;
   std::string member_detail;
   if (!d.has_project()) member_detail = "not a project route";
@@ -615,8 +613,8 @@ std::optional<Fix> smallest_change(const CompiledPolicy& policy, const ExplainOp
       // INVARIANT: both reasons come from a resolved user token, which is in `users`.
       std::vector<std::string> changes;
       if (d.reason == Reason::kInsufficientScope) {
-        user->scopes.push_back(chosen->scope);
-        changes.push_back("add scope '" + chosen->scope + "' to the token");
+        user->scopes.emplace_back(d.required_scope);
+        changes.push_back("add scope '" + std::string(d.required_scope) + "' to the token");
       }
       if (d.has_project() &&
           std::find(user->projects.begin(), user->projects.end(), d.project()) == user->projects.end()) {
@@ -667,7 +665,7 @@ void write_json(const CompiledPolicy& policy, const ExplainOptions& opt, const S
   out["routes_omitted"] = f.routes.omitted;
   Json trace_json = Json::array();
   for (const auto& s : steps)
-    trace_json.push_back({{"step", s.id}, {"rule", s.rule}, {"result", s.fired ? "fired" : "passed"},
+    trace_json.push_back({{"step", s.id}, {"rule", s.rule}, {"result", s.fired ? "fired" : "not fired"},
                           {"detail", s.detail}});
   out["steps"] = trace_json;
   const StepInfo decided = step_of(d.reason);
@@ -715,7 +713,7 @@ void write_text(const CompiledPolicy& policy, const ExplainOptions& opt, const S
     id.resize(4, ' ');
     out << "  " << id;
     if (s.fired) out << (d.allow() ? style.green() : style.red()) << "fired " << style.reset();
-    else out << "pass  ";
+    else out << "-     ";
     out << s.rule << ": " << s.detail << '\n';
   }
   const StepInfo decided = step_of(d.reason);

@@ -1,7 +1,7 @@
 #pragma once
 // Findings, shared by validate, verify, coverage and audit, and their three
-// writers (text, JSON, SARIF 2.1.0). Two engineers' commands print through
-// this file: verify fills `counterexample`; validate and coverage convert
+// writers (text, JSON, SARIF 2.1.0), so that every command prints a finding the
+// same way. verify fills `counterexample`; validate and coverage convert
 // Diagnostics. A code's documentation (SARIF `rules[]`) lives in rule_docs()
 // in findings.cpp: add a row for every new code.
 

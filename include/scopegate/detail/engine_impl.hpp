@@ -3,6 +3,7 @@
 // engine.hpp; not a public header.
 
 #include <cstdlib>
+#include <cstring>
 
 #include "scopegate/authorization.hpp"
 #include "scopegate/canonical.hpp"
@@ -33,20 +34,44 @@ struct HeaderFacts {
   std::string_view actor_value;
 };
 
+/// ASCII case-insensitive equality with a name of lower-case letters only,
+/// eight bytes at a time: for a letter, `c | 0x20` equals it exactly when `c`
+/// is that letter in either case.
+inline bool iequals_letters(std::string_view name, std::string_view lower) {
+  if (name.size() != lower.size()) return false;
+  if (name.size() < 8) return iequals(name, lower);
+  constexpr std::uint64_t kFold = 0x2020202020202020ull;
+  const auto word = [](const char* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  };
+  for (std::size_t i = 0; i + 8 < name.size(); i += 8)
+    if ((word(name.data() + i) | kFold) != word(lower.data() + i)) return false;
+  const std::size_t last = name.size() - 8;
+  return (word(name.data() + last) | kFold) == word(lower.data() + last);
+}
+
 inline HeaderFacts scan_headers(std::span<const Header> headers, std::string_view actor_header) {
   HeaderFacts f;
   if (headers.size() > kMaxHeaders) f.over_bounds = true;
+  // INVARIANT: the policy's actor header is an RFC 9110 token, never empty.
+  const char actor_first = ascii_lower(actor_header.front());
   for (const Header& h : headers) {
     if (h.name.size() + h.value.size() > kMaxHeaderBytes) f.over_bounds = true;
-    if (iequals_dash(h.name, "X-HTTP-Method-Override") || iequals_dash(h.name, "X-HTTP-Method") ||
-        iequals_dash(h.name, "X-Method-Override")) {
+    if (h.name.empty()) continue;
+    // Every name below starts with its own letter: most headers are told
+    // apart by one comparison.
+    const char first = ascii_lower(h.name.front());
+    if (first == 'x' && (iequals_dash(h.name, "X-HTTP-Method-Override") || iequals_dash(h.name, "X-HTTP-Method") ||
+                         iequals_dash(h.name, "X-Method-Override"))) {
       f.method_override = true;
-    } else if (iequals_dash(h.name, "X-Original-URL") || iequals_dash(h.name, "X-Rewrite-URL")) {
+    } else if (first == 'x' && (iequals_dash(h.name, "X-Original-URL") || iequals_dash(h.name, "X-Rewrite-URL"))) {
       f.url_override = true;
-    } else if (iequals(h.name, "Authorization")) {
+    } else if (first == 'a' && iequals_letters(h.name, "authorization")) {
       ++f.authorization_count;
       f.authorization = h.value;
-    } else if (iequals(h.name, actor_header)) {
+    } else if (first == actor_first && iequals(h.name, actor_header)) {
       ++f.actor_count;
       f.actor_value = h.value;
     }
@@ -232,9 +257,23 @@ inline void decide_operator(Decision& d, const CompiledPolicy& policy, const Pre
   d.reason = actor.empty() ? Reason::kInvalidActor : Reason::kOperatorBypass;
 }
 
+/// Equality of short texts (scopes, project ids) without a memcmp call: up
+/// to 16 bytes, two overlapping words on each side decide it.
+inline bool same_text(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n < 8 || n > 16) return a == b;
+  const auto word = [](const char* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  };
+  return word(a.data()) == word(b.data()) && word(a.data() + n - 8) == word(b.data() + n - 8);
+}
+
 inline bool grant_has(std::span<const std::string_view> values, std::string_view wanted) {
   for (auto v : values)
-    if (v == wanted) return true;
+    if (same_text(v, wanted)) return true;
   return false;
 }
 
