@@ -232,7 +232,7 @@ void register_audit(CLI::App& app) {
       "audit", "Review a policy: validate and lint, verify invariants, OpenAPI coverage, who may call what, matrix");
   cmd->add_option("file", opt->policy, "Policy file")->required()->check(CLI::ExistingFile);
   cmd->add_option("--openapi", opt->openapi,
-                  "OpenAPI 3 description to check coverage against (default: <policy name>.openapi.yaml beside "
+                  "OpenAPI 3 description to check coverage against (default: for x.yaml, x.openapi.yaml beside "
                   "the policy, when it exists)")
       ->check(CLI::ExistingFile);
   add_format_option(cmd, opt->format);

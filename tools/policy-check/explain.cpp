@@ -772,6 +772,7 @@ void register_explain(CLI::App& app) {
                                  "Call as anonymous, a user (with --scopes, --member, --user-id) or the operator, "
                                  "with stand-in tokens")
                      ->transform(CLI::CheckedTransformer(classes))
+                     ->option_text("anonymous|user|operator")
                      ->excludes(tokens);
   // One value per occurrence, so that METHOD and TARGET after them stay positional.
   cmd->add_option("--scopes", opt->scopes, "The user's scopes, comma-separated")
@@ -788,7 +789,8 @@ void register_explain(CLI::App& app) {
   const std::map<std::string, ExplainFormat> formats = {{"text", ExplainFormat::kText},
                                                         {"json", ExplainFormat::kJson}};
   cmd->add_option("--format", opt->format, "Output format: text (default) or json")
-      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case));
+      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
+      ->option_text("text|json");
   cmd->footer(
       "Without --tokens or --class the request carries only the --header values; the operator secret then comes "
       "from the policy's secret_env ($PLATFORM_API_SERVER_TOKEN).\n"

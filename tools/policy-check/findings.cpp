@@ -150,7 +150,8 @@ const std::map<std::string, Format>& format_names() {
 
 void add_format_option(CLI::App* cmd, Format& format) {
   cmd->add_option("--format", format, "Output format: text (default), json or sarif (SARIF 2.1.0)")
-      ->transform(CLI::CheckedTransformer(format_names(), CLI::ignore_case));
+      ->transform(CLI::CheckedTransformer(format_names(), CLI::ignore_case))
+      ->option_text("text|json|sarif");
 }
 
 int findings_exit_status(const std::vector<Finding>& findings, bool strict) {
