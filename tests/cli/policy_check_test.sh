@@ -16,15 +16,52 @@ check() {  # name, condition...
 }
 
 # --help on every command, exit 0.
-for cmd in "" decide validate; do
+for cmd in "" decide validate matrix explain diff verify coverage audit compile; do
   $pc $cmd --help >"$tmp/help" 2>&1
   check "--help $cmd exits 0" test $? -eq 0
   check "--help $cmd says what it is" grep -q -i "usage" "$tmp/help"
 done
 
+# Every subcommand's --help documents its exit statuses, and its --format
+# choices as a list of names (README "policy-check" repeats them).
+for entry in "validate:text|json|sarif" "verify:text|json|sarif" "audit:text|json|sarif" \
+             "coverage:text|json|sarif" "matrix:text|markdown|json|csv|html" "explain:text|json" \
+             "diff:text|json" "decide:" "compile:"; do
+  cmd=${entry%%:*} formats=${entry#*:}
+  $pc $cmd --help >"$tmp/help" 2>&1
+  check "--help $cmd exits 0" test $? -eq 0
+  check "--help $cmd documents exit status 0" grep -q "Exit status: 0" "$tmp/help"
+  check "--help $cmd documents exit status 2" grep -q " 2 usage" "$tmp/help"
+  if [ -n "$formats" ]; then
+    check "--help $cmd lists --format $formats" grep -qF -- "--format $formats" "$tmp/help"
+  fi
+done
+$pc --help >"$tmp/help" 2>&1
+check "--help documents exit 3 (diff)" grep -q "3 new access (diff)" "$tmp/help"
+
 # Usage errors are exit 2.
 $pc frobnicate >/dev/null 2>&1; check "unknown subcommand exits 2" test $? -eq 2
 $pc validate >/dev/null 2>&1; check "validate without files exits 2" test $? -eq 2
+
+# --format takes a name only, in any case: an unknown one, or an enumerator's
+# number, is a usage error whose message lists the names.
+$pc audit --format xml "$policy" >/dev/null 2>"$tmp/err"; rc=$?
+check "audit --format xml exits 2" test $rc -eq 2
+check "the --format error lists the names" grep -qx -- "--format: 'xml' is not one of json, sarif, text" "$tmp/err"
+$pc validate --format 2 "$policy" >"$tmp/out" 2>"$tmp/err"; rc=$?
+check "validate --format 2 exits 2" test $rc -eq 2
+check "validate --format 2 writes nothing" test ! -s "$tmp/out"
+$pc matrix --format CSV "$policy" >"$tmp/out" 2>&1
+check "matrix --format CSV is csv" grep -q "^kind,method,pattern," "$tmp/out"
+$pc explain "$policy" --class admin GET /v1/status >/dev/null 2>"$tmp/err"; rc=$?
+check "explain --class admin exits 2" test $rc -eq 2
+check "the --class error lists the names" grep -qx -- "--class: 'admin' is not one of anonymous, operator, user" "$tmp/err"
+
+# audit: the main job (scripts/main) is clean on the shipped policy.
+$pc audit "$policy" --openapi "$src/policies/comwit.openapi.yaml" >"$tmp/out" 2>&1; rc=$?
+check "audit comwit exits 0" test $rc -eq 0
+check "audit comwit: invariants hold" grep -q "verify    all 4 invariants hold" "$tmp/out"
+check "audit comwit: coverage ran" grep -q "coverage  .*comwit.openapi.yaml: 33 operations, 0 errors" "$tmp/out"
 
 # validate: clean policy 0, bad policy 1 with a positioned error.
 $pc validate "$policy" >"$tmp/out" 2>&1; check "validate comwit exits 0" test $? -eq 0

@@ -73,8 +73,10 @@ void register_decide(CLI::App& app) {
   cmd->footer(
       "Input lines: {\"method\": \"GET\", \"target\": \"/v1/projects\", \"headers\": [[\"Authorization\", "
       "\"Bearer cwt_...\"]]}\n"
-      "Exit status: 0 every line decided, 1 some line was not a request (an {\"error\"} line was written), 2 bad "
-      "policy, tokens file or operator secret.");
+      "Output: one line per input line, in order: the decision line of contract section 8, or {\"error\": \"line N: "
+      "...\"} for a line that is not a request.\n"
+      "Exit status: 0 every line decided, 1 some line was not a request (an {\"error\"} line was written), 2 usage "
+      "error, or a bad policy, tokens file or operator secret.");
   cmd->callback([opt] { set_exit_code(run_decide(*opt)); });
 }
 

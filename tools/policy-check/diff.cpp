@@ -193,7 +193,7 @@ void register_diff(CLI::App& app) {
   cmd->add_option("new", opt->after, "The policy as proposed")->required()->check(CLI::ExistingFile);
   const std::map<std::string, DiffFormat> formats = {{"text", DiffFormat::kText}, {"json", DiffFormat::kJson}};
   cmd->add_option("--format", opt->format, "Output format: text (default) or json")
-      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
+      ->transform(named_choice(formats))
       ->option_text("text|json");
   cmd->footer(
       "Exact, by enumeration: every class of paths that either policy treats alike (routes and prefix families of\n"

@@ -771,7 +771,7 @@ void register_explain(CLI::App& app) {
   auto* caller = cmd->add_option("--class", opt->caller,
                                  "Call as anonymous, a user (with --scopes, --member, --user-id) or the operator, "
                                  "with stand-in tokens")
-                     ->transform(CLI::CheckedTransformer(classes))
+                     ->transform(named_choice(classes))
                      ->option_text("anonymous|user|operator")
                      ->excludes(tokens);
   // One value per occurrence, so that METHOD and TARGET after them stay positional.
@@ -789,7 +789,7 @@ void register_explain(CLI::App& app) {
   const std::map<std::string, ExplainFormat> formats = {{"text", ExplainFormat::kText},
                                                         {"json", ExplainFormat::kJson}};
   cmd->add_option("--format", opt->format, "Output format: text (default) or json")
-      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
+      ->transform(named_choice(formats))
       ->option_text("text|json");
   cmd->footer(
       "Without --tokens or --class the request carries only the --header values; the operator secret then comes "

@@ -150,7 +150,7 @@ const std::map<std::string, Format>& format_names() {
 
 void add_format_option(CLI::App* cmd, Format& format) {
   cmd->add_option("--format", format, "Output format: text (default), json or sarif (SARIF 2.1.0)")
-      ->transform(CLI::CheckedTransformer(format_names(), CLI::ignore_case))
+      ->transform(named_choice(format_names()))
       ->option_text("text|json|sarif");
 }
 

@@ -243,7 +243,7 @@ void register_matrix(CLI::App& app) {
       "matrix", "Print every route and method against every kind of caller; each cell is a real decision");
   cmd->add_option("file", opt->file, "Policy file")->required()->check(CLI::ExistingFile);
   cmd->add_option("--format", opt->format, "Output format: text (default), markdown, json, csv or html")
-      ->transform(CLI::CheckedTransformer(matrix_format_names(), CLI::ignore_case))
+      ->transform(named_choice(matrix_format_names()))
       ->option_text("text|markdown|json|csv|html");
   cmd->footer(
       "Rows: every route in policy order, then every operator-only prefix family (probed with GET on a path of the\n"
