@@ -1,11 +1,14 @@
 // conformance-cases: decides every case of the conformance suite with the engine
 // or with the reference evaluator and reports each case whose decision differs
-// from what it expects. Exit status: 0 all passed, 1 a case failed, 2 the
-// policy, a fixture or a case file could not be read.
+// from what it expects. `--break` decides with the engine and one deliberate
+// fault around it, to show that the cases catch it. Exit status: 0 all passed,
+// 1 a case failed, 2 a usage error, or the policy, a fixture or a case file
+// could not be read.
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "case_file.hpp"
+#include "engine_adapter.hpp"
 #include "reference/reference.hpp"
 #include "scopegate/engine.hpp"
 #include "scopegate/tokens.hpp"
@@ -24,6 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 using scopegate::conformance::Case;
 using scopegate::conformance::CaseFile;
+using scopegate::conformance::Fault;
+using scopegate::conformance::FaultInfo;
 using scopegate::reference::RefDecision;
 
 constexpr int kExitFailed = 1;
@@ -34,6 +40,8 @@ struct Options {
   std::string cases = std::string(SCOPEGATE_SOURCE_DIR) + "/conformance/cases";
   std::string fixtures = std::string(SCOPEGATE_SOURCE_DIR) + "/conformance/fixtures";
   std::string engine = "engine";
+  std::string fault;  ///< a `--break` mode name; empty: none
+  std::size_t max_shown = 20;
   bool verbose = false;
 };
 
@@ -65,33 +73,11 @@ std::string shown(const std::string& path) {
   return relative.string();
 }
 
-RefDecision from_engine(const scopegate::Decision& d) {
-  RefDecision r;
-  r.allow = d.allow();
-  r.status = d.status();
-  r.reason = std::string(scopegate::reason_name(d.reason));
-  auto text = [](std::string_view v) { return v.empty() ? std::nullopt : std::optional<std::string>(v); };
-  r.route = text(d.route);
-  r.required_scope = text(d.required_scope);
-  if (d.has_project()) r.project = std::string(d.project());
-  r.actor = text(d.actor);
-  r.actor_header_ignored = d.actor_header_ignored;
-  for (std::size_t i = 0; i < scopegate::kMethodCount; ++i) {
-    auto m = static_cast<scopegate::Method>(i);
-    if ((d.allowed_methods & scopegate::method_bit(m)) != 0) r.allowed_methods.emplace_back(scopegate::method_name(m));
-  }
-  return r;
-}
-
-RefDecision decide_case(const Case& c, const Setup& setup, bool use_engine) {
+RefDecision decide_case(const Case& c, const Setup& setup, bool use_engine, Fault fault) {
   if (!use_engine)
     return scopegate::reference::evaluate(setup.policy->spec(), c.request.method, c.request.target, c.request.headers,
                                           setup.tokens, setup.tokens.operator_token);
-  std::vector<scopegate::Header> headers;
-  for (const auto& [name, value] : c.request.headers) headers.push_back({name, value});
-  scopegate::Request request{c.request.method, c.request.target, headers};
-  // Converted at once: the decision's views refer to `headers`.
-  return from_engine(scopegate::decide(*setup.policy, request, *setup.resolver, setup.secret));
+  return scopegate::conformance::decide_with_engine(c.request, *setup.policy, *setup.resolver, setup.secret, fault);
 }
 
 // Loads and caches a policy file; nullptr (after printing why) when it is broken.
@@ -136,6 +122,13 @@ const Setup* setup_for(const CaseFile& file, const Options& options,
 
 int run(const Options& options) {
   bool use_engine = options.engine == "engine";
+  // CLI11 has checked the name: nullptr means no --break.
+  const FaultInfo* broken = scopegate::conformance::find_fault(options.fault);
+  if (broken && !use_engine) {
+    std::cerr << "conformance-cases: --break breaks the engine, not the reference evaluator\n";
+    return kExitInput;
+  }
+  Fault fault = broken ? broken->fault : Fault::kNone;
   if (!fs::exists(options.cases)) {
     std::cerr << "conformance-cases: " << options.cases << ": no such file or directory\n";
     return kExitInput;
@@ -163,16 +156,23 @@ int run(const Options& options) {
   }
   if (!input_ok) return kExitInput;
 
+  if (broken) std::cout << "engine broken on purpose (--break " << broken->name << "): " << broken->breaks << '\n';
   std::size_t passed = 0, failed = 0;
+  // A broken engine can fail hundreds of cases: the first few in full, then
+  // each failing file with a count, so that the report stays readable.
+  auto shown_in_full = [&] { return options.max_shown == 0 || failed <= options.max_shown; };
+  std::vector<std::string> failing_files;
   for (std::size_t f = 0; f < files.size(); ++f) {
+    std::size_t failed_here = 0;
     for (const auto& c : files[f].cases) {
       auto where = c.file + ":" + std::to_string(c.line) + ": " + c.note;
       if (c.expect.empty()) {
-        std::cout << where << "\n  expect: asserts nothing, so the case could never fail\n";
         ++failed;
+        ++failed_here;
+        if (shown_in_full()) std::cout << where << "\n  expect: asserts nothing, so the case could never fail\n";
         continue;
       }
-      auto got = decide_case(c, *setup_of_file[f], use_engine);
+      auto got = decide_case(c, *setup_of_file[f], use_engine, fault);
       auto diffs = scopegate::conformance::mismatches(c.expect, got);
       if (diffs.empty()) {
         ++passed;
@@ -180,12 +180,25 @@ int run(const Options& options) {
         continue;
       }
       ++failed;
+      ++failed_here;
+      if (!shown_in_full()) continue;
       std::cout << where << '\n';
       for (const auto& diff : diffs) std::cout << "  " << diff << '\n';
       if (options.verbose) std::cout << "  (" << c.rule << ") decision: " << scopegate::reference::to_json(got) << '\n';
     }
+    if (failed_here != 0)
+      failing_files.push_back(files[f].path + ": " + std::to_string(failed_here) + " of " +
+                              std::to_string(files[f].cases.size()) + " cases failed");
   }
-  std::cout << passed << " passed, " << failed << " failed\n";
+  if (!shown_in_full())
+    std::cout << "... and " << failed - options.max_shown << " more failing cases (--max-shown 0 shows them all)\n";
+  if (failed != 0) {
+    std::cout << "failing case files:\n";
+    for (const auto& line : failing_files) std::cout << "  " << line << '\n';
+  }
+  std::cout << passed + failed << " cases: " << passed << " passed, " << failed << " failed";
+  if (broken) std::cout << " (--break " << broken->name << ")";
+  std::cout << '\n';
   return failed == 0 ? 0 : kExitFailed;
 }
 
@@ -201,7 +214,25 @@ int main(int argc, char** argv) {
   app.add_option("--engine", options.engine, "who decides: the engine, or the reference evaluator")
       ->check(CLI::IsMember({"engine", "reference"}))
       ->capture_default_str();
+  std::vector<std::string> faults;
+  std::size_t width = 0;
+  for (const auto& f : scopegate::conformance::kFaults) {
+    faults.emplace_back(f.name);
+    width = std::max(width, f.name.size());
+  }
+  std::string fault_help = "--break MODE decides with the engine and one deliberate fault injected around it (never "
+                           "inside it), so the run must fail:";
+  for (const auto& f : scopegate::conformance::kFaults)
+    fault_help += "\n  " + std::string(f.name) + std::string(width + 2 - f.name.size(), ' ') + std::string(f.breaks);
+  app.add_option("--break", options.fault, "inject one fault around the engine (modes below)")
+      ->check(CLI::IsMember(faults))
+      ->option_text("MODE");
+  app.add_option("--max-shown", options.max_shown, "failing cases reported in full, 0 for all; the rest are counted")
+      ->capture_default_str();
   app.add_flag("--verbose", options.verbose, "list passing cases too, and each failing decision in full");
+  app.footer(fault_help +
+             "\nExit status: 0 every case passed, 1 a case failed, 2 a usage error, or a policy, fixture or case file "
+             "that cannot be read.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
