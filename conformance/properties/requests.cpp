@@ -162,7 +162,7 @@ rc::Gen<NearPath> near_path(const World& world, Near near) {
 void mutate(std::vector<std::string>& segments, const World& world) {
   const auto at = *gen::inRange<std::size_t>(0, segments.size());
   std::string& s = segments[at];
-  switch (*gen::inRange(0, 11)) {
+  switch (*gen::inRange(0, 12)) {
     case 0: s = *gen::arbitrary<bool>() ? upper(s) : lower(s); break;
     case 1: segments.push_back(""); break;
     case 2: segments.insert(segments.begin() + static_cast<long>(at), ""); break;
@@ -178,7 +178,9 @@ void mutate(std::vector<std::string>& segments, const World& world) {
     case 7: s = *gen::arbitrary<bool>() ? *gen::elementOf(world.values()) : *gen::elementOf(literals_of(world)); break;
     case 8: s.insert(*gen::inRange<std::size_t>(0, s.size() + 1), *gen::elementOf(kOddPieces)); break;
     case 9:
-      // Two segments joined by an encoded separator (`/v1%2Fstatus`).
+    case 10:
+      // Two segments joined by an encoded separator (`/v1%2Fstatus`), twice
+      // as often as the others: decoded, the path names a real route.
       if (at + 1 < segments.size()) {
         s += *gen::elementOf(kEncodedSeparators) + segments[at + 1];
         segments.erase(segments.begin() + static_cast<long>(at) + 1);
@@ -419,10 +421,17 @@ rc::Gen<HeaderList> near_headers(const World& world) {
 
 rc::Gen<HttpRequest> near_request(const World& world, Near near) {
   return gen::exec([world, near] {
-    if (near == Near::kAnything && *gen::weightedElement<bool>({{3, false}, {1, true}})) {
-      // A route's own path and method with any headers: the deep steps
-      // (scope, membership, actor) are reached more often.
+    const int kind = near == Near::kAnything ? *gen::weightedElement<int>({{2, 0}, {1, 1}, {1, 2}}) : 0;
+    if (kind != 0) {
+      // A route's own path and method with any headers, as it is (the deep
+      // steps, scope, membership and actor, are reached more often) or with
+      // one mutation (a bypass next to a real route).
       HttpRequest r = *routed_request(world);
+      if (kind == 2) {
+        std::vector<std::string> segments = split_path(path_of(r.target));
+        mutate(segments, world);
+        r.target = join_path(segments) + query_of(r.target);
+      }
       const HeaderList headers = *near_headers(world);
       r.headers.insert(r.headers.end(), headers.begin(), headers.end());
       return r;

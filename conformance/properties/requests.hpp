@@ -79,9 +79,9 @@ rc::Gen<HeaderList> actor_headers(const World& world);
 /// override header or one at the size bound, and headers nobody reads.
 rc::Gen<HeaderList> near_headers(const World& world);
 
-/// A whole request near the world: a mutated near path (a route's own path
-/// one time in four with kAnything), a near method, maybe a query with special
-/// names, near headers.
+/// A whole request near the world: a mutated near path, a near method, maybe
+/// a query with special names, near headers. With kAnything, half the time a
+/// routed_request instead, as it is or with one mutation, with near headers.
 rc::Gen<HttpRequest> near_request(const World& world, Near near = Near::kAnything);
 
 /// A request as a well-behaved client sends it: a real path of one of the

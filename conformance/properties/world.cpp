@@ -266,10 +266,16 @@ reference::RefDecision reference_decision(const World& world, const HttpRequest&
   return reference::evaluate(world.spec(), request.method, request.target, request.headers, world.tokens(), secret);
 }
 
+std::vector<std::string> route_names(const PolicySpec& spec) {
+  std::vector<std::string> names;
+  for (const auto& r : spec.routes) names.push_back(std::string(method_name(r.method)) + " " + r.pattern);
+  return names;
+}
+
 const RouteSpec* route_named(const PolicySpec& spec, const std::string& display) {
-  for (const auto& r : spec.routes)
-    if (std::string(method_name(r.method)) + " " + r.pattern == display) return &r;
-  return nullptr;
+  const auto names = route_names(spec);
+  const auto at = std::find(names.begin(), names.end(), display);
+  return at == names.end() ? nullptr : &spec.routes[static_cast<std::size_t>(at - names.begin())];
 }
 
 std::string quoted(const std::string& bytes) {

@@ -82,7 +82,10 @@ reference::RefDecision engine_decision(const World& world, const HttpRequest& re
 /// when the policy declares no operator class (see world.cpp).
 reference::RefDecision reference_decision(const World& world, const HttpRequest& request);
 
-/// The route of `spec` whose display text (`GET /v1/status`) is `display`.
+/// The display text of every route of `spec` (`GET /v1/status`), in order.
+std::vector<std::string> route_names(const PolicySpec& spec);
+
+/// The route of `spec` whose display text is `display`, or nullptr.
 const RouteSpec* route_named(const PolicySpec& spec, const std::string& display);
 
 /// A string in double quotes with `\t`, `\r`, `\n`, `\"`, `\\` and every other

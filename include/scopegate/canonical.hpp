@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -185,6 +186,42 @@ inline TargetError check_segment(const char* out, std::size_t start, std::size_t
   return TargetError::kNone;
 }
 
+/// The end of every canonicalization, once the path (input bytes [0, i),
+/// output bytes [0, o)) has passed rules 1 to 5: rule 1 over the query, then
+/// rule 6 when a `%25` was written.
+inline CanonicalTarget finish_target(std::string_view target, const char* out, std::size_t i, std::size_t o,
+                                     bool percent_escape) {
+  CanonicalTarget r;
+  const std::size_t n = target.size();
+  if (i < n) {
+    r.has_query = true;
+    r.query = target.substr(i + 1);
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const auto c = static_cast<unsigned char>(target[j]);
+      if (!kRawChars.allowed[c]) {
+        r.error = TargetError::kBadCharacter;
+        return r;
+      }
+      if (c == '%' && (j + 2 >= n || !is_hex(static_cast<unsigned char>(target[j + 1])) ||
+                       !is_hex(static_cast<unsigned char>(target[j + 2])))) {
+        r.error = TargetError::kBadEscape;
+        return r;
+      }
+    }
+  }
+  if (percent_escape) {
+    for (std::size_t k = 0; k + 4 < o; ++k) {
+      if (out[k] == '%' && out[k + 1] == '2' && out[k + 2] == '5' && is_hex(static_cast<unsigned char>(out[k + 3])) &&
+          is_hex(static_cast<unsigned char>(out[k + 4]))) {
+        r.error = TargetError::kDoubleEncoding;
+        return r;
+      }
+    }
+  }
+  r.path_length = o;
+  return r;
+}
+
 /// A sink for canonicalize_path that keeps nothing.
 struct IgnoreSegments {
   void end_segment(std::size_t) {}
@@ -226,12 +263,15 @@ struct PathCursor {
   std::size_t segment;
 };
 
-/// Copies the run of common bytes at `in[at.i]` sixteen at a time, ending a
+/// Copies the run of common bytes at `in[at.i]`, up to 64 at a time, ending a
 /// segment at each slash, and advances `at` past it; stops at the first byte
-/// that needs the byte loop. Near the end of the target, while nothing has
-/// been decoded, the last sixteen bytes are read instead, so no byte outside
-/// the target is touched. Only for targets of 16 to kMaxTargetPathBytes
-/// bytes, so that every store stays inside `out`.
+/// that needs the byte loop (or the end). The bytes of a stretch are read as
+/// 16-byte blocks, the last one overlapping the one before, and summed up as
+/// three bit masks; the segments are then ended from the masks. Near the end
+/// of the target, while nothing has been decoded, a block that starts before
+/// `at.i` is read instead, and a target of 8 to 15 bytes is read whole into
+/// one block: no byte outside the target is ever read. Only for targets of 8
+/// to kMaxTargetPathBytes bytes, so that every store stays inside `out`.
 template <class SegmentSink>
 TargetError copy_run(const char* in, std::size_t n, char* out, PathCursor& at, bool verbatim, SegmentSink& sink) {
   // Locals, not `at`: the stores into `out` may alias anything a reference
@@ -239,23 +279,74 @@ TargetError copy_run(const char* in, std::size_t n, char* out, PathCursor& at, b
   std::size_t i = at.i;
   std::size_t o = at.o;
   std::size_t segment = at.segment;
-  // Takes the first `run` bytes of a block whose bit masks are given (bit 0 is
-  // in[i]); stops with the error of a segment that breaks rule 4 or 5, with
-  // `i` at the slash that ends it.
-  const auto take = [&](unsigned run, unsigned slashes, unsigned dots_slashes) {
-    const unsigned keep = (1u << run) - 1;
+  const auto load = [](const char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); };
+  const auto store = [](char* p, __m128i b) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), b); };
+  while (i < n) {
+    const std::size_t len = n - i < 64 ? n - i : 64;
+    std::uint64_t common = 0;
+    std::uint64_t slashes = 0;
+    std::uint64_t dots_slashes = 0;
+    const auto add = [&](__m128i b, std::size_t bit) {
+      common |= std::uint64_t{common_bytes(b)} << bit;
+      slashes |= std::uint64_t{slashes_of(b)} << bit;
+      dots_slashes |= std::uint64_t{dots_or_slashes(b)} << bit;
+    };
+    if (len >= 16) {
+      // INVARIANT: o <= i, so every store ends at or before o + len <= n.
+      std::size_t k = 0;
+      for (; k + 16 <= len; k += 16) {
+        const __m128i b = load(in + i + k);
+        store(out + o + k, b);
+        add(b, k);
+      }
+      if (k < len) {
+        const __m128i b = load(in + i + len - 16);
+        store(out + o + len - 16, b);
+        add(b, len - 16);
+      }
+    } else if (verbatim) {
+      // The stretch ends the target. INVARIANT: verbatim, so o == i and
+      // rewriting the bytes before i in `out` rewrites them as they were.
+      __m128i b;
+      std::size_t behind;  // bytes of the block before in[i]
+      if (n >= 16) {
+        behind = i + 16 - n;
+        b = load(in + n - 16);
+      } else {
+        // Two overlapping words; the bytes past the target are zero, which
+        // is no common byte. (SSE2 means x86: little-endian.)
+        behind = i;
+        std::uint64_t lo;
+        std::uint64_t hi;
+        std::memcpy(&lo, in, 8);
+        std::memcpy(&hi, in + n - 8, 8);
+        hi = n == 8 ? 0 : hi >> (8 * (16 - n));
+        b = _mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo));
+      }
+      store(out + o - behind, b);
+      common = common_bytes(b) >> behind;
+      slashes = slashes_of(b) >> behind;
+      dots_slashes = dots_or_slashes(b) >> behind;
+    } else {
+      break;
+    }
+    const std::uint64_t valid = len == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << len) - 1;
+    const std::uint64_t uncommon = ~common & valid;
+    const std::size_t run = uncommon == 0 ? len : static_cast<std::size_t>(std::countr_zero(uncommon));
+    if (run == 0) break;
+    const std::uint64_t keep = run == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << run) - 1;
     slashes &= keep;
     // Rules 4 and 5 can only fire for a segment that is empty or starts with
     // a dot; a segment starts after each slash, and at bit 0 when the output
     // so far ends with a slash.
-    const unsigned starts = ((slashes << 1) | (segment == o ? 1u : 0u)) & keep;
+    const std::uint64_t starts = ((slashes << 1) | (segment == o ? 1u : 0u)) & keep;
     const bool open_dot = segment < o && out[segment] == '.';
     if ((starts & dots_slashes) != 0 || (open_dot && slashes != 0)) {
       while (slashes != 0) {
         const auto k = static_cast<std::size_t>(std::countr_zero(slashes));
         slashes &= slashes - 1;
         if (TargetError e = check_segment(out, segment, o + k, false); e != TargetError::kNone) {
-          i += k;
+          at = {i + k, o + k, segment};
           return e;
         }
         sink.end_segment(o + k);
@@ -270,36 +361,59 @@ TargetError copy_run(const char* in, std::size_t n, char* out, PathCursor& at, b
     }
     i += run;
     o += run;
-    return TargetError::kNone;
-  };
-  const auto leave = [&](TargetError e) {
-    at = {i, o, segment};
-    return e;
-  };
-  while (i + 16 <= n) {
-    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
-    const unsigned common = common_bytes(block);
-    const auto run = common == 0xFFFFu ? 16u : static_cast<unsigned>(std::countr_zero(~common));
-    if (run == 0) break;
-    // INVARIANT: o <= i, so the store ends at or before in's end, n <= kMaxTargetPathBytes.
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o), block);
-    if (TargetError e = take(run, slashes_of(block), dots_or_slashes(block)); e != TargetError::kNone) return leave(e);
-    if (run < 16) return leave(TargetError::kNone);
+    if (run < len) break;
   }
-  if (i < n && i + 16 > n && verbatim) {
-    // The last sixteen bytes of the target; the first `shift` were taken.
-    // INVARIANT: verbatim, so o == i and the store rewrites those bytes as they were.
-    const std::size_t shift = i + 16 - n;
-    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + n - 16));
-    // Bits past the target's end count as uncommon, so the run ends there.
-    const unsigned uncommon = ((~common_bytes(block) & 0xFFFFu) >> shift) | (1u << (16 - shift));
-    const auto run = static_cast<unsigned>(std::countr_zero(uncommon));
-    if (run != 0) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o - shift), block);
-      return leave(take(run, slashes_of(block) >> shift, dots_or_slashes(block) >> shift));
-    }
+  at = {i, o, segment};
+  return TargetError::kNone;
+}
+
+/// The common case in one go: a target of 8 to 64 bytes whose path is made
+/// of common bytes alone and has no segment that is empty (but the last) or
+/// starts with a dot, so that rules 1 to 6 hold for the path by construction.
+/// Writes the path, tells the sink its segments and returns its length; or
+/// returns 0, having told the sink nothing, and the byte loop decides.
+template <class SegmentSink>
+std::size_t simple_path(const char* in, std::size_t n, char* out, SegmentSink& sink) {
+  if (n < 8 || n > 64) return 0;
+  const auto load = [](const char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); };
+  const auto store = [](char* p, __m128i b) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), b); };
+  std::uint64_t common = 0;
+  std::uint64_t slashes = 0;
+  std::uint64_t dots_slashes = 0;
+  const auto add = [&](__m128i b, std::size_t at) {
+    store(out + at, b);
+    common |= std::uint64_t{common_bytes(b)} << at;
+    slashes |= std::uint64_t{slashes_of(b)} << at;
+    dots_slashes |= std::uint64_t{dots_or_slashes(b)} << at;
+  };
+  if (n >= 16) {
+    // The last block overlaps the one before unless n is a multiple of 16.
+    std::size_t at = 0;
+    for (; at + 16 <= n; at += 16) add(load(in + at), at);
+    if (at < n) add(load(in + n - 16), n - 16);
+  } else {
+    // Two overlapping words; the bytes past the target are zero, which is no
+    // common byte. (SSE2 means x86: little-endian.)
+    std::uint64_t lo;
+    std::uint64_t hi;
+    std::memcpy(&lo, in, 8);
+    std::memcpy(&hi, in + n - 8, 8);
+    hi = n == 8 ? 0 : hi >> (8 * (16 - n));
+    add(_mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo)), 0);
   }
-  return leave(TargetError::kNone);
+  const std::uint64_t valid = n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+  const std::uint64_t uncommon = ~common & valid;
+  const std::size_t end = uncommon == 0 ? n : static_cast<std::size_t>(std::countr_zero(uncommon));
+  if (end < n && in[end] != '?') return 0;
+  const std::uint64_t path = end == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << end) - 1;
+  slashes &= path;
+  // A segment starts after each slash; one that starts with `/` or `.` is
+  // left to the byte loop (the empty last segment starts past the path).
+  if ((slashes << 1) & dots_slashes & path) return 0;
+  for (std::uint64_t inner = slashes & ~std::uint64_t{1}; inner != 0; inner &= inner - 1)
+    sink.end_segment(static_cast<std::size_t>(std::countr_zero(inner)));
+  if (end > 1) sink.end_segment(end);
+  return end;
 }
 #endif
 
@@ -314,6 +428,9 @@ CanonicalTarget canonicalize_path(std::string_view target, char* out, SegmentSin
   const char* in = target.data();
   const std::size_t n = target.size();
   if (n == 0 || in[0] != '/') return settle(target, 0, TargetError::kNotAbsolute);
+#if defined(__SSE2__)
+  if (const std::size_t end = simple_path(in, n, out, sink); end != 0) return finish_target(target, out, end, end, false);
+#endif
   // INVARIANT: every byte written comes from a byte read below `limit`, so
   // `out` (kMaxTargetPathBytes) never overflows; a longer path is refused.
   const std::size_t limit = n < kMaxTargetPathBytes ? n : kMaxTargetPathBytes;
@@ -324,8 +441,8 @@ CanonicalTarget canonicalize_path(std::string_view target, char* out, SegmentSin
   [[maybe_unused]] bool verbatim = true;  // no escape read yet: out[0, o) == in[0, o)
   bool percent_escape = false;  // a `%25` was written: rule 6 must look
 #if defined(__SSE2__)
-  // Shorter targets take the byte loop alone: a block would read past them.
-  const bool wide = n >= 16 && n <= kMaxTargetPathBytes;
+  // Shorter targets take the byte loop alone.
+  const bool wide = n >= 8 && n <= kMaxTargetPathBytes;
 #endif
   while (i < limit) {
 #if defined(__SSE2__)
@@ -384,33 +501,7 @@ CanonicalTarget canonicalize_path(std::string_view target, char* out, SegmentSin
   if (i == limit && i < n && in[i] != '?') return settle(target, i, TargetError::kTooLong);
   if (TargetError e = check_segment(out, segment, o, true); e != TargetError::kNone) return settle(target, i, e);
   if (o > 1) sink.end_segment(o);
-  if (i < n) {
-    r.has_query = true;
-    r.query = target.substr(i + 1);
-    for (std::size_t j = i + 1; j < n; ++j) {
-      const auto c = static_cast<unsigned char>(in[j]);
-      if (!kRawChars.allowed[c]) {
-        r.error = TargetError::kBadCharacter;
-        return r;
-      }
-      if (c == '%' && (j + 2 >= n || !is_hex(static_cast<unsigned char>(in[j + 1])) ||
-                       !is_hex(static_cast<unsigned char>(in[j + 2])))) {
-        r.error = TargetError::kBadEscape;
-        return r;
-      }
-    }
-  }
-  if (percent_escape) {
-    for (std::size_t k = 0; k + 4 < o; ++k) {
-      if (out[k] == '%' && out[k + 1] == '2' && out[k + 2] == '5' && is_hex(static_cast<unsigned char>(out[k + 3])) &&
-          is_hex(static_cast<unsigned char>(out[k + 4]))) {
-        r.error = TargetError::kDoubleEncoding;
-        return r;
-      }
-    }
-  }
-  r.path_length = o;
-  return r;
+  return finish_target(target, out, i, o, percent_escape);
 }
 
 }  // namespace detail

@@ -156,6 +156,7 @@ constexpr std::optional<Method> route_method(std::string_view method) {
 struct Prelude {
   SegmentCuts segments;
   std::optional<Method> method;
+  Match match;  ///< kept for summarize(): often it needs no second walk
   const CompiledRoute* chosen = nullptr;
   QueryFacts query;
 };
@@ -185,8 +186,8 @@ inline bool canonical_step(Decision& d, std::string_view target, Prelude& p) {
 inline void choose_route(const CompiledPolicy& policy, std::string_view method, Prelude& p) {
   p.method = route_method(method);
   if (!p.method) return;
-  std::uint32_t r = policy.trie().find(p.segments, *p.method);
-  if (r != kNoIndex) p.chosen = &policy.routes()[r];
+  p.match = policy.trie().find(p.segments, *p.method);
+  if (p.match.route != kNoIndex) p.chosen = &policy.routes()[p.match.route];
 }
 
 /// The route a request is decided under, or nullptr: step 1 and the route
@@ -200,7 +201,7 @@ inline const CompiledRoute* match_route(const CompiledPolicy& policy, std::strin
   if (canon.error != TargetError::kNone) return nullptr;
   const auto m = route_method(method);
   if (!m) return nullptr;
-  const std::uint32_t r = policy.trie().find(segments, *m);
+  const std::uint32_t r = policy.trie().find(segments, *m).route;
   return r == kNoIndex ? nullptr : &policy.routes()[r];
 }
 
@@ -218,7 +219,7 @@ void decide_user(Decision& d, const CompiledPolicy& policy, const Prelude& p, st
     return;
   }
   MatchSummary all;
-  if (!p.chosen) all = policy.trie().summarize(p.segments);
+  if (!p.chosen) all = policy.trie().summarize(p.segments, p.match);
   if ((!p.chosen && all.any_operator_only) || policy.in_operator_family(d.canonical_path())) {
     d.reason = Reason::kOperatorOnly;
     return;
@@ -248,7 +249,7 @@ void decide_user(Decision& d, const CompiledPolicy& policy, const Prelude& p, st
 inline void decide_operator(Decision& d, const CompiledPolicy& policy, const Prelude& p, std::string_view actor) {
   d.actor = actor;
   if (!p.chosen) {
-    MatchSummary all = policy.trie().summarize(p.segments);
+    MatchSummary all = policy.trie().summarize(p.segments, p.match);
     d.reason = all.methods ? Reason::kMethodNotAllowed : Reason::kNoRoute;
     d.allowed_methods = all.methods;
     return;

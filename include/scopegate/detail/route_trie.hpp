@@ -126,6 +126,18 @@ struct MatchSummary {
   bool any_operator_only = false; ///< some operator-only route matches the path
 };
 
+inline constexpr std::uint32_t kAmbiguous = 0xFFFFFFFEu;
+
+/// What RouteTrie::find learned about a path.
+struct Match {
+  std::uint32_t route = kNoIndex;  ///< the most specific route of the method, or kNoIndex
+  /// Where every pattern of any method matching the path ends: kNoIndex when
+  /// none can, one node when the path never met a literal and a parameter
+  /// child side by side, else kAmbiguous (a full walk is needed; also when
+  /// find() did not run).
+  std::uint32_t only_end = kAmbiguous;
+};
+
 class RouteTrie {
  public:
   /// What a walk reads at every step; the routes ending at a node are kept
@@ -203,48 +215,55 @@ class RouteTrie {
 
   /// The most specific route of method `m` matching all of `segs`: depth-first,
   /// literal before parameter, backtracking; the first full match is the most
-  /// specific one (section 4). Returns kNoIndex when none matches. Visits each
-  /// node at most once, so the cost follows the path, not the route count.
-  std::uint32_t find(const SegmentCuts& segs, Method m) const {
-    const MethodSet want = method_bit(m);
-    if (segs.too_deep || !(nodes_[0].methods_below & want)) return kNoIndex;
-    // Most paths never backtrack: descend greedily first. Where that fails and
-    // no literal step passed a parameter child by, the walk below would fail
-    // too; otherwise it decides.
+  /// specific one (section 4). Visits each node at most once, so the cost
+  /// follows the path, not the route count.
+  Match find(const SegmentCuts& segs, Method m) const {
+    Match out;
+    if (segs.too_deep) {
+      out.only_end = kNoIndex;
+      return out;
+    }
+    // Most paths never backtrack: descend greedily first, literal before
+    // parameter, without asking which methods lie below. A route found so is
+    // the one the walk below would find first. Where no literal step passed a
+    // parameter child by, no pattern of any method can end elsewhere, so the
+    // walk would find nothing else either.
     std::uint32_t node = 0;
     bool passed_parameter = false;
     for (std::size_t depth = 0; depth < segs.count; ++depth) {
       const Node& n = nodes_[node];
       const std::string_view seg = segs.item(depth);
       if (n.literal_count != 0) {
-        const std::uint32_t c = literal_child(n, node, seg);
-        if (c != kNoIndex && (nodes_[c].methods_below & want)) {
+        if (const std::uint32_t c = literal_child(n, node, seg); c != kNoIndex) {
           passed_parameter = passed_parameter || n.param_child != kNoIndex;
           node = c;
           continue;
         }
       }
-      if (!enter_param(n, seg, want)) {
+      if (n.param_child == kNoIndex || seg.empty()) {
         node = kNoIndex;
         break;
       }
       node = n.param_child;
     }
-    if (node != kNoIndex) {
-      const std::uint32_t r = routes_at_[node][static_cast<std::size_t>(m)];
-      if (r != kNoIndex) return r;
+    if (node != kNoIndex) out.route = routes_at_[node][static_cast<std::size_t>(m)];
+    if (!passed_parameter) {
+      out.only_end = node;
+      return out;
     }
-    if (!passed_parameter) return kNoIndex;
-    std::uint32_t found = kNoIndex;
-    walk(segs, want, [&](std::uint32_t end) {
-      found = routes_at_[end][static_cast<std::size_t>(m)];
-      return found != kNoIndex;
+    if (out.route != kNoIndex) return out;
+    walk(segs, method_bit(m), [&](std::uint32_t end) {
+      out.route = routes_at_[end][static_cast<std::size_t>(m)];
+      return out.route != kNoIndex;
     });
-    return found;
+    return out;
   }
 
-  /// Every pattern of any method matching all of `segs`.
-  MatchSummary summarize(const SegmentCuts& segs) const {
+  /// Every pattern of any method matching all of `segs`, given what find()
+  /// learned about them.
+  MatchSummary summarize(const SegmentCuts& segs, const Match& found) const {
+    if (found.only_end == kNoIndex) return {};
+    if (found.only_end != kAmbiguous) return {nodes_[found.only_end].methods_here, nodes_[found.only_end].operator_only_here};
     MatchSummary out;
     walk(segs, 0xFF, [&](std::uint32_t node) {
       out.methods |= nodes_[node].methods_here;
@@ -350,7 +369,7 @@ class RouteTrie {
     if (n.literal_count > kScanLimit) return probe(parent, seg, key);
     const LiteralEntry* e = scan_list_.data() + n.first_literal;
     for (const LiteralEntry* end = e + n.literal_count; e != end; ++e)
-      if (same_literal(*e, seg, key)) return e->child;
+      if (e->length == seg.size() && same_literal(*e, seg, key)) return e->child;
     return kNoIndex;
   }
 
