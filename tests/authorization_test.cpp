@@ -169,3 +169,27 @@ TEST_CASE("authorization: the token is a view into the value") {
   CHECK(a.token == "cwt_0123abcd");
   CHECK(a.token.data() == value.data() + 11);
 }
+
+TEST_CASE("authorization: one byte outside token68 anywhere in a long token makes it invalid") {
+  // Tokens of sixteen bytes and more are tested a block at a time, the last
+  // block overlapping the one before: every position of every length counts.
+  for (std::size_t length = 1; length <= 70; ++length) {
+    const std::string good(length, 'a');
+    CHECK(scopegate::is_token68(good));
+    for (std::size_t at = 0; at < length; ++at)
+      for (const char bad : {'\0', ' ', '!', '*', ',', ':', '@', '[', '`', '{', '\x7F', '\x80', '\xFF'}) {
+        std::string token = good;
+        token[at] = bad;
+        INFO("length " << length << ", byte " << static_cast<int>(static_cast<unsigned char>(bad)) << " at " << at);
+        CHECK_FALSE(scopegate::is_token68(token));
+      }
+  }
+}
+
+TEST_CASE("authorization: every token68 byte is accepted at every place of a long token") {
+  const std::string body = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/";
+  for (std::size_t shift = 0; shift < body.size(); ++shift) {
+    const std::string token = body.substr(shift) + body.substr(0, shift) + "==";
+    CHECK(scopegate::is_token68(token));
+  }
+}

@@ -76,6 +76,30 @@ TEST_CASE("compile: the Comwit policy compiles without diagnostics") {
   CHECK_FALSE(p.user_class().matches("cwt_0123ABCD"));
 }
 
+TEST_CASE("compile: a user token class tests every byte of a long token against its charset") {
+  // Long tokens are tested sixteen bytes at a time when the charset is a few
+  // ranges, byte by byte otherwise: both ways must agree with the charset.
+  for (const std::string charset : {"0-9a-f", "0-9a-fA-F_", "acegikmoqsuwy02468"}) {
+    PolicySpec spec = comwit_spec();
+    spec.user.charset = charset;
+    CompileResult r = compile(spec);
+    REQUIRE(r.ok());
+    const auto& user = r.policy->user_class();
+    for (std::size_t length = 1; length <= 60; ++length) {
+      const std::string good = "cwt_" + std::string(length, '0');
+      CHECK(user.matches(good));
+      for (std::size_t at = 4; at < good.size(); ++at)
+        for (const char bad : {'g', 'z', 'G', '/', ':', '\0', '\xFF'}) {
+          if (charset.find(bad) != std::string::npos) continue;
+          std::string token = good;
+          token[at] = bad;
+          INFO(charset << ", length " << length << ", '" << bad << "' at " << at);
+          CHECK_FALSE(user.matches(token));
+        }
+    }
+  }
+}
+
 TEST_CASE("compile: SG101 a route names an unknown scope") {
   SUBCASE("at the scope's position") {
     CompileResult r = compile_failing(make_spec(kScopes, {{Method::kGet, "/a", RouteAuth::kScope, "s:raed"}}));

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "scopegate/detail/ascii.hpp"
+#include "scopegate/detail/charset.hpp"
 
 namespace scopegate {
 
@@ -32,16 +33,15 @@ struct Token68Table {
   }
 };
 inline constexpr Token68Table kToken68{};
+inline constexpr ByteRanges kToken68Ranges = ByteRanges::of(kToken68.body);
 
 }  // namespace detail
 
 /// token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-constexpr bool is_token68(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size() && detail::kToken68.body[static_cast<unsigned char>(s[i])]) ++i;
-  if (i == 0) return false;
-  while (i < s.size() && s[i] == '=') ++i;
-  return i == s.size();
+inline bool is_token68(std::string_view s) {
+  std::size_t body = s.size();
+  while (body > 0 && s[body - 1] == '=') --body;
+  return body > 0 && detail::all_in(s.substr(0, body), detail::kToken68.body, detail::kToken68Ranges);
 }
 
 /// Parses one Authorization value:
@@ -51,19 +51,23 @@ constexpr bool is_token68(std::string_view s) {
 ///     a scheme glued to the token or followed by a tab is another scheme;
 ///  4. after one or more spaces, the whole rest is the token, which must be
 ///     token68; `Bearer` alone has no token and is invalid.
-constexpr Authorization parse_authorization(std::string_view value) {
+inline Authorization parse_authorization(std::string_view value) {
+  const std::string_view trimmed = detail::trim_ows(value);
+  const std::size_t space = trimmed.find(' ');
+  // Neither CR nor LF is trimmed, nor part of a token68: a value whose scheme
+  // is `Bearer` and whose token is token68 holds neither, and needs no scan
+  // for them.
+  if (space != std::string_view::npos && detail::iequals(trimmed.substr(0, space), "Bearer")) {
+    const std::string_view token = trimmed.substr(trimmed.find_first_not_of(' ', space));
+    if (is_token68(token)) return {AuthorizationForm::kBearer, token};
+    return {AuthorizationForm::kInvalid, {}};
+  }
   // Two scans: find_first_of would call memchr once per byte of the value.
   if (value.find('\r') != std::string_view::npos || value.find('\n') != std::string_view::npos)
     return {AuthorizationForm::kInvalid, {}};
-  value = detail::trim_ows(value);
-  if (value.empty()) return {AuthorizationForm::kAbsent, {}};
-  std::size_t space = value.find(' ');
-  std::string_view scheme = value.substr(0, space);
-  if (!detail::iequals(scheme, "Bearer")) return {AuthorizationForm::kOtherScheme, {}};
-  if (space == std::string_view::npos) return {AuthorizationForm::kInvalid, {}};
-  std::string_view token = value.substr(value.find_first_not_of(' ', space));
-  if (!is_token68(token)) return {AuthorizationForm::kInvalid, {}};
-  return {AuthorizationForm::kBearer, token};
+  if (trimmed.empty()) return {AuthorizationForm::kAbsent, {}};
+  if (!detail::iequals(trimmed, "Bearer")) return {AuthorizationForm::kOtherScheme, {}};
+  return {AuthorizationForm::kInvalid, {}};
 }
 
 }  // namespace scopegate

@@ -50,19 +50,19 @@ class UserTokenClass {
       return std::nullopt;
     c.prefix_ = spec.prefix;
     c.max_length_ = spec.max_length;
+    c.ranges_ = detail::ByteRanges::of(c.charset_.data());
     return c;
   }
 
   bool matches(std::string_view token) const {
     if (token.size() > max_length_ || token.size() <= prefix_.size() || !token.starts_with(prefix_)) return false;
-    for (std::size_t i = prefix_.size(); i < token.size(); ++i)
-      if (!charset_[static_cast<unsigned char>(token[i])]) return false;
-    return true;
+    return detail::all_in(token.substr(prefix_.size()), charset_.data(), ranges_);
   }
 
  private:
   std::string prefix_;
   std::array<bool, 256> charset_{};
+  detail::ByteRanges ranges_;
   std::size_t max_length_ = 0;
 };
 
