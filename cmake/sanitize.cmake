@@ -10,7 +10,7 @@ function(scopegate_sanitize target sanitizers)
     return()  # header-only: its consumers are compiled with the flags
   endif()
   target_compile_options(${target} PRIVATE
-    -fsanitize=${sanitizers} -fno-sanitize-recover=all -fno-omit-frame-pointer -g)
+    -fsanitize=${sanitizers} -fno-sanitize-recover=all -fno-omit-frame-pointer -g1)
   target_link_options(${target} PRIVATE -fsanitize=${sanitizers})
 endfunction()
 
