@@ -10,29 +10,12 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
+#include "reference/from_engine.hpp"
 #include "reference/reference.hpp"
 
 namespace scopegate::fuzz {
 
 using HeaderPairs = std::vector<std::pair<std::string, std::string>>;
-
-/// A Decision as the reference reports one: contract section 8's fields, null
-/// as an empty optional.
-inline reference::RefDecision as_reference(const Decision& d) {
-  reference::RefDecision r;
-  r.allow = d.allow();
-  r.status = d.status();
-  r.reason = std::string(reason_name(d.reason));
-  if (d.has_route()) r.route = std::string(d.route);
-  if (!d.required_scope.empty()) r.required_scope = std::string(d.required_scope);
-  if (d.has_project()) r.project = std::string(d.project());
-  if (!d.actor.empty()) r.actor = std::string(d.actor);
-  r.actor_header_ignored = d.actor_header_ignored;
-  if (d.reason == Reason::kMethodNotAllowed)
-    for (std::size_t i = 0; i < kMethodCount; ++i)
-      if (d.allowed_methods & method_bit(static_cast<Method>(i))) r.allowed_methods.emplace_back(kMethodNames[i]);
-  return r;
-}
 
 /// Prints a request so that a finding can be turned into a conformance case.
 inline std::string describe(std::string_view method, std::string_view target, const HeaderPairs& headers) {
@@ -60,7 +43,7 @@ inline Decision decide_both(const CompiledPolicy& policy, const TokensFile& toke
   views.reserve(headers.size());
   for (const auto& [name, value] : headers) views.push_back(Header{name, value});
   const Decision d = decide(policy, Request{method, target, views}, resolver, secret);
-  const reference::RefDecision engine = as_reference(d);
+  const reference::RefDecision engine = reference::from_engine(d);
   const reference::RefDecision ref = reference::evaluate(policy.spec(), method, target, headers, tokens, secret_text);
   SCOPEGATE_FUZZ_CHECK(engine == ref, "engine and reference differ\n  %s\n  engine:    %s\n  reference: %s",
                        describe(method, target, headers).c_str(), reference::to_json(engine).c_str(),

@@ -106,7 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (req.method == "GET") {
     const Decision head =
         fuzz::decide_both(*f.policy, f.tokens, *f.resolver, f.secret, secret, "HEAD", req.target, req.headers);
-    SCOPEGATE_FUZZ_CHECK(fuzz::as_reference(head) == fuzz::as_reference(d), "HEAD decides otherwise than GET");
+    SCOPEGATE_FUZZ_CHECK(reference::from_engine(head) == reference::from_engine(d), "HEAD decides otherwise than GET");
   }
   if (d.reason == Reason::kPublic) {
     fuzz::HeaderPairs without_credentials;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "reference/from_engine.hpp"
 #include "scopegate/engine.hpp"
 #include "scopegate/yaml.hpp"
 
@@ -180,24 +181,6 @@ std::shared_ptr<const Callers> make_callers(const CompiledPolicy& policy, Tokens
   return c;
 }
 
-reference::RefDecision from_engine(const Decision& d) {
-  reference::RefDecision r;
-  r.allow = d.allow();
-  r.status = d.status();
-  r.reason = std::string(reason_name(d.reason));
-  auto text = [](std::string_view v) { return v.empty() ? std::nullopt : std::optional<std::string>(v); };
-  r.route = text(d.route);
-  r.required_scope = text(d.required_scope);
-  if (d.has_project()) r.project = std::string(d.project());
-  r.actor = text(d.actor);
-  r.actor_header_ignored = d.actor_header_ignored;
-  for (std::size_t i = 0; i < kMethodCount; ++i) {
-    auto m = static_cast<Method>(i);
-    if ((d.allowed_methods & method_bit(m)) != 0) r.allowed_methods.emplace_back(method_name(m));
-  }
-  return r;
-}
-
 [[noreturn]] void fail_setup(const std::string& what, const std::vector<Diagnostic>& diagnostics) {
   std::cerr << "conformance-properties: " << what << '\n';
   for (const auto& d : diagnostics) std::cerr << d.format() << '\n';
@@ -250,7 +233,7 @@ reference::RefDecision engine_decision(const World& world, const HttpRequest& re
   std::vector<Header> headers;
   for (const auto& [name, value] : request.headers) headers.push_back({name, value});
   // Converted at once: the decision's views refer to `headers`.
-  return from_engine(
+  return reference::from_engine(
       decide(*world.policy, Request{request.method, request.target, headers}, *world.callers->resolver,
              world.callers->secret));
 }

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "reference/from_engine.hpp"
+
 namespace scopegate::conformance {
 namespace {
 
@@ -24,24 +26,6 @@ std::string slashes_decoded(std::string target) {
       end -= 2;
     }
   return target;
-}
-
-reference::RefDecision converted(const Decision& d) {
-  reference::RefDecision r;
-  r.allow = d.allow();
-  r.status = d.status();
-  r.reason = std::string(reason_name(d.reason));
-  auto text = [](std::string_view v) { return v.empty() ? std::nullopt : std::optional<std::string>(v); };
-  r.route = text(d.route);
-  r.required_scope = text(d.required_scope);
-  if (d.has_project()) r.project = std::string(d.project());
-  r.actor = text(d.actor);
-  r.actor_header_ignored = d.actor_header_ignored;
-  for (std::size_t i = 0; i < kMethodCount; ++i) {
-    auto m = static_cast<Method>(i);
-    if ((d.allowed_methods & method_bit(m)) != 0) r.allowed_methods.emplace_back(method_name(m));
-  }
-  return r;
 }
 
 }  // namespace
@@ -79,7 +63,7 @@ reference::RefDecision decide_with_engine(const CaseRequest& request, const Comp
     d.actor_header_ignored = false;
   }
   // Converted at once: the decision's views may refer to `headers`.
-  return converted(d);
+  return reference::from_engine(d);
 }
 
 }  // namespace scopegate::conformance
