@@ -12,6 +12,7 @@
 
 #include "checks.hpp"
 #include "commands.hpp"
+#include "load_policy.hpp"
 #include "matrix.hpp"
 #include "scopegate/analysis.hpp"
 #include "verify.hpp"
@@ -199,12 +200,8 @@ int run_audit(const AuditOptions& opt) {
     return kExitFindings;
   }
   const CompiledPolicy& policy = *loaded.policy;
-  std::string error;
-  const auto kit = analysis::ProbeKit::make(policy, &error);
-  if (!kit) {
-    std::cerr << "policy-check audit: error: " << error << '\n';
-    return kExitUsage;
-  }
+  const auto kit = probe_kit_or_report(policy);
+  if (!kit) return kExitUsage;
   result.verify = verify_findings(policy, *kit);
   result.openapi = opt.openapi.empty() ? default_openapi(opt.policy) : opt.openapi;
   if (!result.openapi.empty()) {

@@ -169,12 +169,8 @@ int run_diff(const DiffOptions& opt) {
   const auto after = load_policy_or_report(opt.after);
   if (!before || !after) return kExitUsage;
   const CompiledPolicy* both[] = {before.get(), after.get()};
-  std::string error;
-  const auto kit = analysis::ProbeKit::make(both, &error);
-  if (!kit) {
-    std::cerr << "policy-check: error: " << error << '\n';
-    return kExitUsage;
-  }
+  const auto kit = probe_kit_or_report(std::span<const CompiledPolicy* const>(both));
+  if (!kit) return kExitUsage;
   const PolicyDiff d = analysis::diff_policies(*before, *after, *kit);
   if (opt.format == DiffFormat::kJson) write_json(std::cout, opt, d);
   else write_text(std::cout, opt, d, Style{use_colour(stdout)});

@@ -223,12 +223,8 @@ struct MatrixOptions {
 int run_matrix(const MatrixOptions& opt) {
   const auto policy = load_policy_or_report(opt.file);
   if (!policy) return kExitUsage;
-  std::string error;
-  const auto kit = analysis::ProbeKit::make(*policy, &error);
-  if (!kit) {
-    std::cerr << "policy-check: error: " << error << '\n';
-    return kExitUsage;
-  }
+  const auto kit = probe_kit_or_report(*policy);
+  if (!kit) return kExitUsage;
   const Style style{opt.format == MatrixFormat::kText && use_colour(stdout)};
   write_matrix(std::cout, *policy, analysis::access_matrix(*policy, *kit), opt.format, style);
   std::cout.flush();

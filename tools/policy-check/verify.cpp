@@ -44,12 +44,8 @@ struct VerifyOptions {
 int run_verify(const VerifyOptions& opt) {
   const auto policy = load_policy_or_report(opt.file);
   if (!policy) return kExitUsage;
-  std::string error;
-  const auto kit = analysis::ProbeKit::make(*policy, &error);
-  if (!kit) {
-    std::cerr << "policy-check: error: " << error << '\n';
-    return kExitUsage;
-  }
+  const auto kit = probe_kit_or_report(*policy);
+  if (!kit) return kExitUsage;
   const std::vector<Finding> findings = verify_findings(*policy, *kit);
   const auto& invariants = policy->spec().invariants;
 
