@@ -1,6 +1,8 @@
 #pragma once
 /// The Authorization field value (contract section 2; RFC 6750, RFC 9110).
 
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "scopegate/detail/ascii.hpp"
@@ -44,6 +46,46 @@ inline bool is_token68(std::string_view s) {
   return body > 0 && detail::all_in(s.substr(0, body), detail::kToken68.body, detail::kToken68Ranges);
 }
 
+namespace detail {
+
+/// Whether the six bytes at `p` are `Bearer` in any case: for a letter,
+/// `c | 0x20` is its lower case, and no other byte folds onto a letter.
+inline bool is_bearer_scheme(const char* p) {
+  std::uint32_t head;
+  std::uint16_t tail;
+  std::memcpy(&head, p, 4);
+  std::memcpy(&tail, p + 4, 2);
+  std::uint32_t want_head;
+  std::uint16_t want_tail;
+  std::memcpy(&want_head, "bear", 4);
+  std::memcpy(&want_tail, "er", 2);
+  return (head | 0x20202020u) == want_head && static_cast<std::uint16_t>(tail | 0x2020u) == want_tail;
+}
+
+/// parse_authorization without the token68 test of a Bearer token: `kBearer`
+/// here means only that the scheme is `Bearer` and a token follows. decide()
+/// tests token68 only for a token that no class claims, since a token that
+/// matches a class is token68 already.
+inline Authorization split_authorization(std::string_view value) {
+  const std::string_view trimmed = trim_ows(value);
+  // Neither CR nor LF is trimmed, nor part of a token68: a value whose scheme
+  // is `Bearer` and whose token is token68 holds neither, and needs no scan
+  // for them. `Bearer ` leads most values: one look at byte 6, no search.
+  if (trimmed.size() > 6 && trimmed[6] == ' ' && is_bearer_scheme(trimmed.data()))
+    return {AuthorizationForm::kBearer, trimmed.substr(trimmed.find_first_not_of(' ', 6))};
+  const std::size_t space = trimmed.find(' ');
+  if (space != std::string_view::npos && iequals(trimmed.substr(0, space), "Bearer"))
+    return {AuthorizationForm::kBearer, trimmed.substr(trimmed.find_first_not_of(' ', space))};
+  // Two scans: find_first_of would call memchr once per byte of the value.
+  if (value.find('\r') != std::string_view::npos || value.find('\n') != std::string_view::npos)
+    return {AuthorizationForm::kInvalid, {}};
+  if (trimmed.empty()) return {AuthorizationForm::kAbsent, {}};
+  if (!iequals(trimmed, "Bearer")) return {AuthorizationForm::kOtherScheme, {}};
+  return {AuthorizationForm::kInvalid, {}};
+}
+
+}  // namespace detail
+
 /// Parses one Authorization value:
 ///  1. a CR or LF anywhere is invalid;
 ///  2. surrounding spaces and tabs are trimmed; nothing left is absent;
@@ -52,22 +94,9 @@ inline bool is_token68(std::string_view s) {
 ///  4. after one or more spaces, the whole rest is the token, which must be
 ///     token68; `Bearer` alone has no token and is invalid.
 inline Authorization parse_authorization(std::string_view value) {
-  const std::string_view trimmed = detail::trim_ows(value);
-  const std::size_t space = trimmed.find(' ');
-  // Neither CR nor LF is trimmed, nor part of a token68: a value whose scheme
-  // is `Bearer` and whose token is token68 holds neither, and needs no scan
-  // for them.
-  if (space != std::string_view::npos && detail::iequals(trimmed.substr(0, space), "Bearer")) {
-    const std::string_view token = trimmed.substr(trimmed.find_first_not_of(' ', space));
-    if (is_token68(token)) return {AuthorizationForm::kBearer, token};
-    return {AuthorizationForm::kInvalid, {}};
-  }
-  // Two scans: find_first_of would call memchr once per byte of the value.
-  if (value.find('\r') != std::string_view::npos || value.find('\n') != std::string_view::npos)
-    return {AuthorizationForm::kInvalid, {}};
-  if (trimmed.empty()) return {AuthorizationForm::kAbsent, {}};
-  if (!detail::iequals(trimmed, "Bearer")) return {AuthorizationForm::kOtherScheme, {}};
-  return {AuthorizationForm::kInvalid, {}};
+  const Authorization a = detail::split_authorization(value);
+  if (a.form == AuthorizationForm::kBearer && !is_token68(a.token)) return {AuthorizationForm::kInvalid, {}};
+  return a;
 }
 
 }  // namespace scopegate

@@ -2,13 +2,17 @@
 /// The compiled, immutable policy and `compile()`, which checks a PolicySpec and
 /// builds the matcher. Standard library only.
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "scopegate/authorization.hpp"
 #include "scopegate/diagnostic.hpp"
 #include "scopegate/policy_spec.hpp"
 #include "scopegate/detail/charset.hpp"
@@ -51,19 +55,45 @@ class UserTokenClass {
     c.prefix_ = spec.prefix;
     c.max_length_ = spec.max_length;
     c.ranges_ = detail::ByteRanges::of(c.charset_.data());
+    if (c.prefix_.size() <= 8) {
+      std::memcpy(&c.prefix_word_, c.prefix_.data(), c.prefix_.size());
+      std::memset(&c.prefix_mask_, 0xFF, c.prefix_.size());
+    }
+    c.within_token68_ = std::all_of(c.prefix_.begin(), c.prefix_.end(),
+                                    [](char b) { return detail::kToken68.body[static_cast<unsigned char>(b)]; });
+    for (unsigned b = 0; b < 256; ++b)
+      if (c.charset_[b] && !detail::kToken68.body[b]) c.within_token68_ = false;
     return c;
   }
 
   bool matches(std::string_view token) const {
-    if (token.size() > max_length_ || token.size() <= prefix_.size() || !token.starts_with(prefix_)) return false;
+    if (token.size() > max_length_ || token.size() <= prefix_.size() || !has_prefix(token)) return false;
     return detail::all_in(token.substr(prefix_.size()), charset_.data(), ranges_);
   }
 
+  /// True when every token of the class is token68, so that a token that
+  /// matches the class needs no token68 test of its own.
+  bool within_token68() const { return within_token68_; }
+
  private:
+  /// A prefix of up to eight bytes is one masked word compare, when the token
+  /// has eight bytes to load.
+  bool has_prefix(std::string_view token) const {
+    if (prefix_mask_ != 0 && token.size() >= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, token.data(), 8);
+      return (word & prefix_mask_) == prefix_word_;
+    }
+    return token.starts_with(prefix_);
+  }
+
   std::string prefix_;
+  std::uint64_t prefix_word_ = 0;
+  std::uint64_t prefix_mask_ = 0;  ///< 0: the prefix is longer than eight bytes
   std::array<bool, 256> charset_{};
   detail::ByteRanges ranges_;
   std::size_t max_length_ = 0;
+  bool within_token68_ = false;
 };
 
 /// Immutable once built; share as `std::shared_ptr<const CompiledPolicy>`.

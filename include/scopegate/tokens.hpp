@@ -8,7 +8,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "scopegate/policy_spec.hpp"
@@ -32,58 +31,81 @@ struct TokensFile {
 };
 
 /// Resolves the tokens of a TokensFile. Immutable after construction, so safe
-/// for concurrent `resolve` calls; the grants refer to its own storage.
+/// for concurrent `resolve` calls; the grants refer to its own storage. Of
+/// two entries with one token, the first wins.
 class StaticTokenResolver final : public TokenResolver {
  public:
   explicit StaticTokenResolver(std::vector<UserTokenEntry> users) : users_(std::move(users)) {
     views_.reserve(users_.size());
+    std::size_t size = 16;
+    while (size < users_.size() * 2) size *= 2;
+    slots_.assign(size, Slot{});
     for (std::size_t i = 0; i < users_.size(); ++i) {
       const auto& u = users_[i];
-      Views v;
-      v.scopes.assign(u.scopes.begin(), u.scopes.end());
-      v.projects.assign(u.projects.begin(), u.projects.end());
-      views_.push_back(std::move(v));
-      by_token_.emplace(u.token, i);
+      views_.push_back({{u.scopes.begin(), u.scopes.end()}, {u.projects.begin(), u.projects.end()}});
+      const std::uint64_t h = hash(u.token);
+      std::size_t at = h & (size - 1);
+      while (slots_[at].index != kEmpty && users_[slots_[at].index].token != u.token) at = (at + 1) & (size - 1);
+      if (slots_[at].index == kEmpty) slots_[at] = {h, static_cast<std::uint32_t>(i)};
     }
   }
   StaticTokenResolver(const StaticTokenResolver&) = delete;
   StaticTokenResolver& operator=(const StaticTokenResolver&) = delete;
 
   std::optional<UserGrant> resolve(std::string_view token) const override {
-    auto it = by_token_.find(token);
-    if (it == by_token_.end()) return std::nullopt;
-    const auto& v = views_[it->second];
-    return UserGrant{users_[it->second].user_id, v.scopes, v.projects};
+    const std::uint64_t h = hash(token);
+    const std::size_t mask = slots_.size() - 1;
+    // INVARIANT: the table is at most half full, so the probe meets an empty slot.
+    for (std::size_t at = h & mask;; at = (at + 1) & mask) {
+      const Slot& slot = slots_[at];
+      if (slot.index == kEmpty) return std::nullopt;
+      if (slot.hash == h && users_[slot.index].token == token) {
+        const auto& v = views_[slot.index];
+        return UserGrant{users_[slot.index].user_id, v.scopes, v.projects};
+      }
+    }
   }
 
   const std::vector<UserTokenEntry>& users() const { return users_; }
 
  private:
-  /// Eight bytes at a time, each word mixed by one multiplication: tokens are
-  /// long random strings, and the table holds only the known ones, so a
-  /// caller's chosen token can at worst land in a bucket of known tokens.
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const {
-      std::uint64_t h = s.size() * 0x9E3779B97F4A7C15ull;
-      std::size_t i = 0;
-      for (; i + 8 <= s.size(); i += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, s.data() + i, 8);
-        h = (h ^ w) * 0xC2B2AE3D27D4EB4Full;
-        h ^= h >> 29;
-      }
-      for (; i < s.size(); ++i) h = (h ^ static_cast<unsigned char>(s[i])) * 0x165667B19E3779F9ull;
-      return static_cast<std::size_t>(h ^ (h >> 32));
-    }
+  static constexpr std::uint32_t kEmpty = 0xFFFFFFFFu;
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::uint32_t index = kEmpty;
   };
   struct Views {
     std::vector<std::string_view> scopes;
     std::vector<std::string_view> projects;
   };
+
+  /// Eight bytes at a time, each word mixed by one multiplication, the last
+  /// word overlapping the one before: tokens are long random strings, and the
+  /// table holds only the known ones, so a caller's chosen token can at worst
+  /// probe past the known tokens that share its slot.
+  static std::uint64_t hash(std::string_view s) {
+    const auto word = [](const char* p) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      return w;
+    };
+    const auto mix = [](std::uint64_t h, std::uint64_t w) {
+      h = (h ^ w) * 0xC2B2AE3D27D4EB4Full;
+      return h ^ (h >> 29);
+    };
+    std::uint64_t h = s.size() * 0x9E3779B97F4A7C15ull;
+    if (s.size() >= 8) {
+      for (std::size_t i = 0; i + 8 < s.size(); i += 8) h = mix(h, word(s.data() + i));
+      h = mix(h, word(s.data() + s.size() - 8));
+    } else {
+      for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x165667B19E3779F9ull;
+    }
+    return h ^ (h >> 32);
+  }
+
   std::vector<UserTokenEntry> users_;
   std::vector<Views> views_;
-  std::unordered_map<std::string, std::size_t, Hash, std::equal_to<>> by_token_;
+  std::vector<Slot> slots_;
 };
 
 }  // namespace scopegate
