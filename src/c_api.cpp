@@ -210,7 +210,7 @@ const char* scopegate_decision_reason(const scopegate_decision* decision) {
 }
 
 const char* scopegate_decision_route(const scopegate_decision* decision) {
-  // Route texts are std::strings of the compiled policy, which the decision keeps.
+  // Route texts end in a NUL in the compiled policy, which the decision keeps.
   return decision && decision->decision.has_route() ? decision->decision.route.data() : nullptr;
 }
 

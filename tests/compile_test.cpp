@@ -100,6 +100,67 @@ TEST_CASE("compile: a user token class tests every byte of a long token against 
   }
 }
 
+TEST_CASE("compile: a user token class compares prefixes of every length") {
+  // Prefixes of up to eight bytes are one masked word compare on tokens of
+  // eight bytes or more; the rest compare byte by byte.
+  for (const std::string prefix : {"c", "cwt_", "cwt_pat_", "comwit_pat_"}) {
+    PolicySpec spec = comwit_spec();
+    spec.user.prefix = prefix;
+    CompileResult r = compile(spec);
+    REQUIRE(r.ok());
+    const auto& user = r.policy->user_class();
+    for (std::size_t length = 1; length <= 12; ++length) {
+      const std::string good = prefix + std::string(length, 'a');
+      INFO(prefix << ", " << length << " more bytes");
+      CHECK(user.matches(good));
+      for (std::size_t at = 0; at < prefix.size(); ++at) {
+        std::string token = good;
+        token[at] = static_cast<char>(token[at] ^ 0x20);  // the other case, or another mark
+        CHECK_FALSE(user.matches(token));
+      }
+    }
+    CHECK_FALSE(user.matches(prefix));
+    CHECK_FALSE(user.matches(prefix.substr(0, prefix.size() - 1)));
+  }
+}
+
+TEST_CASE("compile: spec() gives back every route of the spec, field by field") {
+  PolicySpec spec = comwit_spec();
+  for (std::size_t i = 0; i < spec.routes.size(); ++i) {
+    spec.routes[i].description = i % 3 == 0 ? "route number " + std::to_string(i) : "";
+    spec.routes[i].method_pos = {static_cast<std::uint32_t>(700 + i), 3};
+    spec.routes[i].project_pos = {static_cast<std::uint32_t>(900 + i), 7};
+  }
+  const PolicySpec input = spec;
+  CompileResult r = compile(std::move(spec));
+  REQUIRE(r.ok());
+  const PolicySpec& back = r.policy->spec();
+  CHECK(&back == &r.policy->spec());
+  CHECK(r.policy->settings().routes.empty());
+  CHECK(back.file == input.file);
+  CHECK(back.name == input.name);
+  CHECK(back.scopes.size() == input.scopes.size());
+  REQUIRE(back.routes.size() == input.routes.size());
+  for (std::size_t i = 0; i < input.routes.size(); ++i) {
+    const RouteSpec& a = input.routes[i];
+    const RouteSpec& b = back.routes[i];
+    INFO(a.pattern);
+    CHECK(b.method == a.method);
+    CHECK(b.pattern == a.pattern);
+    CHECK(b.auth == a.auth);
+    CHECK(b.scope == a.scope);
+    CHECK(b.project_param == a.project_param);
+    CHECK(b.hidden == a.hidden);
+    CHECK(b.description == a.description);
+    CHECK(b.pos == a.pos);
+    CHECK(b.method_pos == a.method_pos);
+    CHECK(b.pattern_pos == a.pattern_pos);
+    CHECK(b.scope_pos == a.scope_pos);
+    CHECK(b.project_pos == a.project_pos);
+    CHECK(r.policy->routes()[i].spec_index == i);
+  }
+}
+
 TEST_CASE("compile: SG101 a route names an unknown scope") {
   SUBCASE("at the scope's position") {
     CompileResult r = compile_failing(make_spec(kScopes, {{Method::kGet, "/a", RouteAuth::kScope, "s:raed"}}));

@@ -414,6 +414,28 @@ TEST_CASE("engine: the resolver is asked at most once, and only about user-class
   }
 }
 
+TEST_CASE("engine: a user class wider than token68 still gets step 3's token68 test") {
+  // Tokens of a class within token68 skip their own token68 test; a class
+  // whose charset has `@` or `=` must not.
+  for (const std::string charset : {"0-9a-f@", "0-9a-f="}) {
+    PolicySpec spec = comwit_spec();
+    spec.user.charset = charset;
+    const std::string odd = charset.substr(charset.size() - 1);
+    const Harness h(std::move(spec), {{"cwt_ab" + odd + "cd", "usr_odd", {"app:read"}, {"prj_alpha"}, {}},
+                                      {"cwt_abcd" + odd, "usr_tail", {"app:read"}, {"prj_alpha"}, {}}});
+    INFO(charset);
+    CHECK_FALSE(h.policy->user_class().within_token68());
+    CHECK(h.facts("GET", kAppTarget, {bearer("cwt_ab" + odd + "cd")}) == kInvalidRequest);
+    // `=` may end a token68; `@` may not.
+    const Facts tail = h.facts("GET", kAppTarget, {bearer("cwt_abcd" + odd)});
+    if (odd == "=")
+      CHECK(tail.reason == "granted");
+    else
+      CHECK(tail == kInvalidRequest);
+  }
+  CHECK(comwit().policy->user_class().within_token68());
+}
+
 TEST_CASE("engine: section 5, the actor header with the operator token") {
   const Harness& h = comwit();
   const auto op = bearer(kOperatorSecret);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,12 +30,14 @@ inline constexpr std::size_t kMaxScopes = 256;  // scopes are interned as bits o
 inline constexpr std::size_t kMaxPrefixFamilies = 256;
 
 /// A compiled route: the spec's facts plus the text that decisions report.
+/// The views point into the policy's own storage, live as long as it, and
+/// are each followed by a NUL (the C API returns them as C strings).
 struct CompiledRoute {
   Method method = Method::kGet;
   RouteAuth auth = RouteAuth::kScope;
   bool hidden = false;
-  std::string display;       ///< `GET /v1/projects/{projectId}`
-  std::string scope;         ///< empty unless auth is kScope
+  std::string_view display;  ///< `GET /v1/projects/{projectId}`
+  std::string_view scope;    ///< empty unless auth is kScope
   std::uint32_t scope_index = 0;
   /// Index of the project parameter among the pattern's segments; -1: none.
   int project_segment = -1;
@@ -100,15 +103,21 @@ class UserTokenClass {
 /// Every const member is safe to call from any number of threads.
 class CompiledPolicy {
  public:
-  const PolicySpec& spec() const { return spec_; }
+  /// The spec the policy was compiled from. Its routes are held compactly and
+  /// rebuilt on the first call (tools make it; deciding never does), so a
+  /// server with a large table does not carry a second copy of it.
+  inline const PolicySpec& spec() const;
+  /// The spec without its routes: settings, classes, scopes, prefix
+  /// families and invariants, with nothing to rebuild.
+  const PolicySpec& settings() const { return settings_; }
   const std::vector<CompiledRoute>& routes() const { return routes_; }
   const detail::RouteTrie& trie() const { return trie_; }
   const std::vector<std::string>& operator_prefixes() const { return prefixes_; }
   const UserTokenClass& user_class() const { return user_class_; }
   /// The header that attributes operator writes (`X-Comwit-Actor-User-Id`).
-  std::string_view actor_header() const { return spec_.operator_class.actor_header; }
-  std::string_view default_actor() const { return spec_.operator_class.default_actor; }
-  std::string_view realm() const { return spec_.realm; }
+  std::string_view actor_header() const { return settings_.operator_class.actor_header; }
+  std::string_view default_actor() const { return settings_.operator_class.default_actor; }
+  std::string_view realm() const { return settings_.realm; }
   /// The scope names in interning order: bit i of a ScopeMask is scopes()[i].
   const std::vector<std::string>& scopes() const { return scope_names_; }
 
@@ -124,14 +133,58 @@ class CompiledPolicy {
 
  private:
   friend struct CompileAccess;
-  PolicySpec spec_;
+  /// What spec().routes holds beyond a CompiledRoute, for rebuilding it.
+  struct RouteSource {
+    std::uint32_t description_offset = 0;  ///< into text_
+    std::uint32_t description_length = 0;
+    std::uint16_t project_param_offset = 0;  ///< into the route's display; length 0: none
+    std::uint16_t project_param_length = 0;
+    SourcePos pos;
+    SourcePos method_pos;
+    SourcePos pattern_pos;
+    SourcePos scope_pos;
+    SourcePos project_pos;
+  };
+
+  PolicySpec settings_;
+  std::string text_;  ///< every route's display and description, each ending in a NUL
   std::vector<CompiledRoute> routes_;
+  std::vector<RouteSource> sources_;  ///< one per route
   std::vector<std::string> prefixes_;
   UserTokenClass user_class_;
   std::vector<std::string> scope_names_;
   detail::StringIndex scope_lookup_;
   detail::RouteTrie trie_;
+  mutable std::once_flag spec_once_;
+  mutable std::unique_ptr<const PolicySpec> spec_;
 };
+
+inline const PolicySpec& CompiledPolicy::spec() const {
+  std::call_once(spec_once_, [this] {
+    auto full = std::make_unique<PolicySpec>(settings_);
+    full->routes.reserve(routes_.size());
+    // INVARIANT: a compiled policy keeps every route of its spec, in order.
+    for (std::size_t i = 0; i < routes_.size(); ++i) {
+      const CompiledRoute& r = routes_[i];
+      const RouteSource& s = sources_[i];
+      RouteSpec& out = full->routes.emplace_back();
+      out.method = r.method;
+      out.pattern = r.display.substr(method_name(r.method).size() + 1);
+      out.auth = r.auth;
+      out.scope = r.scope;
+      out.project_param = r.display.substr(s.project_param_offset, s.project_param_length);
+      out.hidden = r.hidden;
+      out.description = std::string_view(text_).substr(s.description_offset, s.description_length);
+      out.pos = s.pos;
+      out.method_pos = s.method_pos;
+      out.pattern_pos = s.pattern_pos;
+      out.scope_pos = s.scope_pos;
+      out.project_pos = s.project_pos;
+    }
+    spec_ = std::move(full);
+  });
+  return *spec_;
+}
 
 /// The result of compiling: a policy only when there are no errors; warnings and
 /// notes may accompany a policy.

@@ -54,13 +54,13 @@ Summary summarize(const CompiledPolicy& policy) {
     const RouteSpec& spec = policy.spec().routes[r.spec_index];
     switch (r.auth) {
       case RouteAuth::kScope:
-        s.by_scope[r.scope_index].second.push_back(r.display + (r.project_segment >= 0 ? " (member of {" + spec.project_param + "})"
+        s.by_scope[r.scope_index].second.push_back(std::string(r.display) + (r.project_segment >= 0 ? " (member of {" + spec.project_param + "})"
                                                                           : ""));
         break;
-      case RouteAuth::kPublic: s.public_routes.push_back(r.display); break;
-      case RouteAuth::kOperatorOnly: s.operator_only.push_back(r.display); break;
+      case RouteAuth::kPublic: s.public_routes.emplace_back(r.display); break;
+      case RouteAuth::kOperatorOnly: s.operator_only.emplace_back(r.display); break;
     }
-    if (r.hidden) s.hidden.push_back(r.display + " (" + std::string(r.auth == RouteAuth::kOperatorOnly
+    if (r.hidden) s.hidden.push_back(std::string(r.display) + " (" + std::string(r.auth == RouteAuth::kOperatorOnly
                                                                          ? "operator-only"
                                                                          : "NOT operator-only") + ")");
   }

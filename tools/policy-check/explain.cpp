@@ -291,7 +291,7 @@ RouteAnalysis analyse_routes(const CompiledPolicy& policy, std::string_view cano
       std::size_t at = 0;
       more_specific(policy, *out.chosen, c.route, &at);
       c.verdict = "passed over";
-      c.why = "matches too, but " + policy.routes()[*out.chosen].display + " is more specific: at segment " +
+      c.why = "matches too, but " + std::string(policy.routes()[*out.chosen].display) + " is more specific: at segment " +
               std::to_string(at + 1) + " a literal beats a parameter";
     }
   }
@@ -593,7 +593,7 @@ std::optional<Fix> smallest_change(const CompiledPolicy& policy, const ExplainOp
     case Reason::kNoRoute:
       fix.change = "no route: check the path";
       if (f.routes.closest)
-        fix.change += "; the closest route is " + policy.routes()[f.routes.closest->route].display + " (" +
+        fix.change += "; the closest route is " + std::string(policy.routes()[f.routes.closest->route].display) + " (" +
                       f.routes.closest->why + ")";
       break;
     case Reason::kMethodNotAllowed:

@@ -306,7 +306,7 @@ class Planner {
     const std::string hidden = r.hidden ? " (hidden alias)" : "";
     const auto anonymous = route_target(index, any_project());
     if (!anonymous) {
-      note("route " + r.display + ": no path chooses it, so it is not probed");
+      note("route " + std::string(r.display) + ": no path chooses it, so it is not probed");
       return;
     }
     add(nullptr, "anonymous", method, *anonymous, {});
@@ -340,7 +340,7 @@ class Planner {
   std::optional<Caller> scoped_probes(std::size_t index) {
     const CompiledRoute& r = policy_.routes()[index];
     const std::string_view method = method_name(r.method);
-    const std::string& scope = r.scope;
+    const std::string scope(r.scope);
     const bool project_route = r.project_segment >= 0;
     std::optional<Caller> granted;
 
@@ -398,7 +398,7 @@ class Planner {
   // `app:read` grants no `app:write`.
   void implication_probe(std::size_t index) {
     const CompiledRoute& r = policy_.routes()[index];
-    const std::string& scope = r.scope;
+    const std::string scope(r.scope);
     const std::string resource = scope.substr(0, scope.find(':') + 1);
     const std::string read = resource + "read";
     const bool project_route = r.project_segment >= 0;
@@ -441,7 +441,7 @@ class Planner {
         }
       }
     }
-    note("no two users hold " + r.scope + " with one a member of a project the other is not: actor spoofing is not "
+    note("no two users hold " + std::string(r.scope) + " with one a member of a project the other is not: actor spoofing is not "
          "probed on its routes");
   }
 

@@ -229,7 +229,7 @@ inline const Observation* find_caller(const std::vector<Observation>& obs, Calle
 
 /// `GET /v1/x {scope app:read (member of {projectId})}`
 inline std::string route_summary(const CompiledPolicy& policy, const CompiledRoute& r) {
-  return r.display + " {" + route_guard(policy, r) + "}";
+  return std::string(r.display) + " {" + route_guard(policy, r) + "}";
 }
 
 }  // namespace detail
@@ -492,7 +492,7 @@ void for_each_request(const ProbeKit& kit, std::span<const CompiledPolicy* const
 inline Caller situation_caller(const CompiledPolicy& policy, const CompiledRoute& route, std::string_view path,
                                Situation s) {
   std::vector<std::string> held =
-      route.auth == RouteAuth::kScope ? std::vector<std::string>{route.scope} : policy.scopes();
+      route.auth == RouteAuth::kScope ? std::vector<std::string>{std::string(route.scope)} : policy.scopes();
   std::vector<std::string> member;
   if (route.project_segment >= 0)
     member.emplace_back(detail::PathSegments::split(path).items[static_cast<std::size_t>(route.project_segment)]);
@@ -515,7 +515,7 @@ inline std::string route_guard(const CompiledPolicy& policy, const CompiledRoute
     case RouteAuth::kPublic: out = "public"; break;
     case RouteAuth::kOperatorOnly: out = "operator-only"; break;
     case RouteAuth::kScope:
-      out = "scope " + route.scope;
+      out = "scope " + std::string(route.scope);
       if (route.project_segment >= 0)
         out += " (member of {" + policy.spec().routes[route.spec_index].project_param + "})";
       break;
@@ -642,7 +642,7 @@ inline std::vector<Violation> check_invariants(const CompiledPolicy& policy, con
                                       const std::vector<Observation>& obs) {
     const Observation* op = detail::find_caller(obs, Caller::Kind::kOperator);
     const CompiledRoute* chosen = op ? index.find(op->outcomes[0].route) : nullptr;
-    const std::string key = chosen ? chosen->display : std::string(method) + " " + path;
+    const std::string key = chosen ? std::string(chosen->display) : std::string(method) + " " + path;
     auto counterexample = [](const Observation& o) { return Counterexample{o.probes[0], o.outcomes[0]}; };
 
     // user_never_operator_only
@@ -654,7 +654,7 @@ inline std::vector<Violation> check_invariants(const CompiledPolicy& policy, con
         if (!o.caller.is_user() || !o.outcomes[0].allow()) continue;
         std::string where = family.empty() ? "which is operator-only"
                                            : "inside operator-only prefix family '" + family + "'";
-        std::string what = chosen ? "route " + chosen->display + " (" + route_guard(policy, *chosen) + ")"
+        std::string what = chosen ? "route " + std::string(chosen->display) + " (" + route_guard(policy, *chosen) + ")"
                                   : std::string(method) + " " + path;
         for (std::size_t inv : never_operator_only)
           report(inv, key,
@@ -680,7 +680,7 @@ inline std::vector<Violation> check_invariants(const CompiledPolicy& policy, con
           for (std::size_t inv : membership)
             report(inv, key,
                    Violation{{}, 0,
-                             "route " + chosen->display + " does not check membership of {" + spec.project_parameter +
+                             "route " + std::string(chosen->display) + " does not check membership of {" + spec.project_parameter +
                                  "}: a user who is not a member of '" + value + "' is allowed",
                              chosen->auth == RouteAuth::kPublic
                                  ? "a public route checks nothing: guard it with a scope"
@@ -703,7 +703,7 @@ inline std::vector<Violation> check_invariants(const CompiledPolicy& policy, con
         for (std::size_t inv : no_write)
           report(inv, key,
                  Violation{{}, 0,
-                           "write route " + (chosen ? chosen->display : key) + " is guarded by read scope '" + scope + "'",
+                           "write route " + (chosen ? std::string(chosen->display) : key) + " is guarded by read scope '" + scope + "'",
                            "guard it with a write scope, e.g. '" + scope.substr(0, scope.size() - 5) + ":write'",
                            related(chosen), counterexample(o)});
         break;
@@ -723,9 +723,9 @@ inline std::vector<Violation> check_invariants(const CompiledPolicy& policy, con
             if (entry.method == open->method && entry.shape == shape) entry.seen = found = true;
           }
           if (!found)
-            report(public_lists[l], open->display,
-                   Violation{{}, 0, "route " + open->display + " is public but not listed in public_routes",
-                             "list \"" + open->display + "\" or guard the route", related(open),
+            report(public_lists[l], std::string(open->display),
+                   Violation{{}, 0, "route " + std::string(open->display) + " is public but not listed in public_routes",
+                             "list \"" + std::string(open->display) + "\" or guard the route", related(open),
                              counterexample(*anon)});
         }
       }

@@ -140,8 +140,23 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
   if (spec.routes.size() > kMaxRoutes)
     error("SG112", spec.routes[kMaxRoutes].pos, "more than " + std::to_string(kMaxRoutes) + " routes",
           "split the policy");
-  policy->routes_.reserve(std::min(spec.routes.size(), kMaxRoutes));
-  for (std::size_t i = 0; i < spec.routes.size() && i < kMaxRoutes; ++i) {
+  const std::size_t route_count = std::min(spec.routes.size(), kMaxRoutes);
+  policy->routes_.reserve(route_count);
+  policy->sources_.reserve(route_count);
+  // Reserved whole, so that the views taken into it stay valid. Each text
+  // is followed by a NUL, which the C API hands out as the string's end.
+  std::size_t text_bytes = 0;
+  for (std::size_t i = 0; i < route_count; ++i)
+    text_bytes += method_name(spec.routes[i].method).size() + 1 + spec.routes[i].pattern.size() + 1 +
+                  spec.routes[i].description.size() + 1;
+  policy->text_.reserve(text_bytes);
+  const auto keep_text = [&](std::string_view text) {
+    const std::size_t offset = policy->text_.size();
+    policy->text_.append(text);
+    policy->text_.push_back('\0');
+    return std::string_view(policy->text_).substr(offset, text.size());
+  };
+  for (std::size_t i = 0; i < route_count; ++i) {
     const RouteSpec& r = spec.routes[i];
     const std::string display = std::string(method_name(r.method)) + " " + r.pattern;
     bool route_ok = true;
@@ -206,13 +221,30 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
     cr.method = r.method;
     cr.auth = r.auth;
     cr.hidden = r.hidden;
-    cr.display = display;
-    cr.scope = r.scope;
+    cr.display = keep_text(display);
     cr.scope_index = route_ok && r.auth == RouteAuth::kScope
                          ? static_cast<std::uint32_t>(policy->scope_lookup_.find(r.scope))
                          : 0;
+    if (route_ok && r.auth == RouteAuth::kScope) cr.scope = policy->scope_names_[cr.scope_index];
     cr.project_segment = project_segment;
     cr.spec_index = i;
+    CompiledPolicy::RouteSource source;
+    const std::string_view description = keep_text(r.description);
+    source.description_offset = static_cast<std::uint32_t>(description.data() - policy->text_.data());
+    source.description_length = static_cast<std::uint32_t>(description.size());
+    if (project_segment >= 0) {
+      // INVARIANT: the pattern has the parameter (project_segment >= 0), and
+      // a pattern is at most kMaxPatternBytes long, so offsets fit 16 bits.
+      const std::size_t brace = cr.display.find("{" + r.project_param + "}");
+      source.project_param_offset = static_cast<std::uint16_t>(brace + 1);
+      source.project_param_length = static_cast<std::uint16_t>(r.project_param.size());
+    }
+    source.pos = r.pos;
+    source.method_pos = r.method_pos;
+    source.pattern_pos = r.pattern_pos;
+    source.scope_pos = r.scope_pos;
+    source.project_pos = r.project_pos;
+    policy->sources_.push_back(source);
     policy->trie_.set_route(node, r.method, static_cast<std::uint32_t>(policy->routes_.size()),
                             r.auth == RouteAuth::kOperatorOnly);
     policy->routes_.push_back(std::move(cr));
@@ -221,7 +253,10 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
   sort_diagnostics(diags);
   if (has_errors(diags)) return result;
   policy->trie_.finish();
-  policy->spec_ = std::move(spec);
+  // The routes live on compactly in the policy; spec() rebuilds them.
+  spec.routes.clear();
+  spec.routes.shrink_to_fit();
+  policy->settings_ = std::move(spec);
   result.policy = std::move(policy);
   return result;
 }

@@ -316,13 +316,13 @@ inline std::optional<OperatorSecret> OperatorSecret::make(std::string_view secre
     if (error) *error = "the operator secret has the shape of a user token";
     return std::nullopt;
   }
-  if (!policy.spec().operator_class.present) return s;
+  if (!policy.settings().operator_class.present) return s;
   s.secret_ = secret;
   return s;
 }
 
 inline std::optional<OperatorSecret> OperatorSecret::from_environment(const CompiledPolicy& policy, std::string* error) {
-  const char* value = std::getenv(policy.spec().operator_class.secret_env.c_str());
+  const char* value = std::getenv(policy.settings().operator_class.secret_env.c_str());
   return make(value ? std::string_view(value) : std::string_view(), policy, error);
 }
 
