@@ -68,7 +68,7 @@ void match_mix(benchmark::State& state, const std::string& table) {
   std::size_t i = first_request(state, w.mix.size());
   for (auto _ : state) {
     const BenchRequest& q = w.mix[i];
-    char buffer[kMaxTargetPathBytes];
+    char buffer[detail::kMatchBufferBytes];
     const CompiledRoute* route = detail::match_route(*w.policy, q.method, q.target, buffer);
     benchmark::DoNotOptimize(route);
     if (++i == w.mix.size()) i = 0;

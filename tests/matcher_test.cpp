@@ -444,3 +444,23 @@ TEST_CASE("matcher: agrees with a naive matcher on random tables with literal-pa
     CHECK(compared == static_cast<int>(paths.size()) * 5);
   }
 }
+
+TEST_CASE("matcher: a segment's key is the same read with or without the bytes after it") {
+  // Requests read a key with loads that run up to eight bytes past the
+  // segment; the trie's keys were read from patterns without them.
+  std::string text(40 + detail::kSegmentSlack, '\0');
+  for (std::size_t i = 0; i < 40; ++i) text[i] = static_cast<char>('a' + (i * 7) % 26);
+  for (std::size_t start = 0; start < 8; ++start)
+    for (std::size_t length = 0; start + length <= 40; ++length) {
+      const std::string_view seg(text.data() + start, length);
+      const std::string alone(seg);
+      const detail::SegmentKey padded = detail::SegmentKey::of_padded(seg);
+      const detail::SegmentKey exact = detail::SegmentKey::of(alone);
+      INFO("start " << start << ", length " << length);
+      CHECK(padded.first == exact.first);
+      CHECK(padded.last == exact.last);
+    }
+  // One byte apart, two short segments have different keys.
+  CHECK(detail::SegmentKey::of("apps").first != detail::SegmentKey::of("apPs").first);
+  CHECK(detail::SegmentKey::of("members1").last != detail::SegmentKey::of("members2").last);
+}

@@ -86,7 +86,9 @@ class Decision {
 
  private:
   friend struct DecisionWriter;
-  std::array<char, kMaxPathBytes> canonical_;
+  /// Eight bytes more than the longest path: the matcher reads up to eight
+  /// bytes past a path's end (detail::kSegmentSlack).
+  std::array<char, kMaxPathBytes + 8> canonical_;
   std::uint16_t canonical_length_ = 0;
   std::uint16_t project_offset_ = 0;
   std::uint16_t project_length_ = 0;

@@ -12,6 +12,7 @@
 namespace scopegate {
 
 struct DecisionWriter {
+  static_assert(sizeof(Decision::canonical_) >= kMaxTargetPathBytes + detail::kSegmentSlack);
   static char* buffer(Decision& d) { return d.canonical_.data(); }
   static void set_canonical_length(Decision& d, std::size_t n) { d.canonical_length_ = static_cast<std::uint16_t>(n); }
   /// `value` must be a view into the decision's own canonical path.
@@ -189,6 +190,7 @@ inline bool canonical_step(Decision& d, std::string_view target, Prelude& p) {
     return true;
   }
   DecisionWriter::set_canonical_length(d, canon.path_length);
+  std::memset(DecisionWriter::buffer(d) + canon.path_length, 0, kSegmentSlack);
   if (canon.has_query) p.query = scan_query(canon.query);
   return false;
 }
@@ -200,15 +202,19 @@ inline void choose_route(const CompiledPolicy& policy, std::string_view method, 
   if (p.match.route != kNoIndex) p.chosen = &policy.routes()[p.match.route];
 }
 
+/// Bytes of the buffer that match_route takes.
+inline constexpr std::size_t kMatchBufferBytes = kMaxTargetPathBytes + kSegmentSlack;
+
 /// The route a request is decided under, or nullptr: step 1 and the route
 /// choice of section 4 with no authorization at all (the matcher alone, for
-/// scopegate-bench). `buffer` must hold kMaxTargetPathBytes bytes.
+/// scopegate-bench). `buffer` must hold kMatchBufferBytes bytes.
 inline const CompiledRoute* match_route(const CompiledPolicy& policy, std::string_view method,
                                         std::string_view target, char* buffer) {
   SegmentCuts segments;
   segments.text = buffer;
   const CanonicalTarget canon = canonicalize_path(target, buffer, segments);
   if (canon.error != TargetError::kNone) return nullptr;
+  std::memset(buffer + canon.path_length, 0, kSegmentSlack);
   const auto m = route_method(method);
   if (!m) return nullptr;
   const std::uint32_t r = policy.trie().find(segments, *m).route;

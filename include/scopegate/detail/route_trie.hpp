@@ -92,31 +92,39 @@ struct SegmentCuts {
   std::string_view item(std::size_t i) const { return {text + bound[i] + 1, bound[i + 1] - bound[i] - 1u}; }
 };
 
+/// Bytes past a canonical path's end that the matcher may read: they must be
+/// readable, and the engine zeroes them.
+inline constexpr std::size_t kSegmentSlack = 8;
+
 /// A segment reduced to two words that, with its length, identify it when it
-/// is at most 16 bytes long: overlapping loads of its first and last bytes,
-/// never a byte outside it. Longer segments compare in full as well.
+/// is at most 16 bytes long: its first eight bytes (zero-padded) and, from
+/// eight bytes on, its last eight. Longer segments compare in full as well.
 struct SegmentKey {
   std::uint64_t first = 0;
   std::uint64_t last = 0;
 
+  /// For text of any origin: reads no byte outside `seg`.
   static SegmentKey of(std::string_view seg) {
-    const char* p = seg.data();
-    const std::size_t n = seg.size();
-    if (n >= 8) return {load<std::uint64_t>(p), load<std::uint64_t>(p + n - 8)};
-    if (n >= 4) return {load<std::uint32_t>(p), load<std::uint32_t>(p + n - 4)};
-    if (n > 0)
-      return {static_cast<unsigned char>(p[0]) | static_cast<unsigned>(static_cast<unsigned char>(p[n / 2])) << 8 |
-                  static_cast<unsigned>(static_cast<unsigned char>(p[n - 1])) << 16,
-              0};
-    return {};
+    SegmentKey k;
+    std::memcpy(&k.first, seg.data(), seg.size() < 8 ? seg.size() : 8);
+    if (seg.size() >= 8) std::memcpy(&k.last, seg.data() + seg.size() - 8, 8);
+    return k;
   }
 
- private:
-  template <class Word>
-  static std::uint64_t load(const char* p) {
-    Word w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
+  /// The same key without a branch on the length, for a segment followed by
+  /// kSegmentSlack readable bytes: segment lengths vary from request to
+  /// request, and a branch on them is mispredicted.
+  static SegmentKey of_padded(std::string_view seg) {
+    const char* p = seg.data();
+    const std::size_t n = seg.size();
+    // All ones when the segment has eight bytes or more, else zero.
+    const std::uint64_t long_enough = 0 - static_cast<std::uint64_t>(n >= 8);
+    const std::uint64_t short_mask = (std::uint64_t{1} << (8 * (n & 7))) - 1;
+    std::uint64_t first;
+    std::uint64_t last;
+    std::memcpy(&first, p, 8);
+    std::memcpy(&last, p + ((n - 8) & long_enough), 8);
+    return {first & (long_enough | short_mask), last & long_enough};
   }
 };
 
@@ -363,13 +371,14 @@ class RouteTrie {
   }
 
   /// The literal child of node `n` (index `parent`) named `seg`, or kNoIndex;
-  /// only on a finished trie.
+  /// only on a finished trie, for a segment followed by kSegmentSlack
+  /// readable bytes.
   std::uint32_t literal_child(const Node& n, std::uint32_t parent, std::string_view seg) const {
-    const SegmentKey key = SegmentKey::of(seg);
+    const SegmentKey key = SegmentKey::of_padded(seg);
     if (n.literal_count > kScanLimit) return probe(parent, seg, key);
     const LiteralEntry* e = scan_list_.data() + n.first_literal;
     for (const LiteralEntry* end = e + n.literal_count; e != end; ++e)
-      if (e->length == seg.size() && same_literal(*e, seg, key)) return e->child;
+      if (same_literal(*e, seg, key)) return e->child;
     return kNoIndex;
   }
 
