@@ -66,7 +66,7 @@ scopegate_policy* finish_load(scopegate::LoadResult loaded, const scopegate_str*
       policy->secret = std::move(*secret);
     } else {
       loaded.diagnostics.push_back(scopegate::Diagnostic{"SG900", scopegate::Severity::kError,
-                                                         loaded.policy->spec().file, {}, error,
+                                                         loaded.policy->settings().file, {}, error,
                                                          "pass a token68 secret that is not of the user class", {}});
     }
   }
@@ -130,7 +130,7 @@ scopegate_policy* scopegate_policy_load_text(scopegate_str text, const char* fil
 }
 
 const char* scopegate_policy_name(const scopegate_policy* policy) {
-  return policy ? policy->compiled->spec().name.c_str() : nullptr;
+  return policy ? policy->compiled->settings().name.c_str() : nullptr;
 }
 
 size_t scopegate_policy_route_count(const scopegate_policy* policy) {

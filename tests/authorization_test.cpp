@@ -193,3 +193,24 @@ TEST_CASE("authorization: every token68 byte is accepted at every place of a lon
     CHECK(scopegate::is_token68(token));
   }
 }
+
+TEST_CASE("authorization: case-insensitive names compare a word at a time at every length") {
+  // iequals_letters serves `Bearer` (6 bytes) and `Authorization` (13): two
+  // overlapping words below eight bytes, one word per eight bytes above.
+  const std::string letters = "authorizationbearerxyz";
+  for (std::size_t n = 1; n <= letters.size(); ++n) {
+    const std::string lower = letters.substr(0, n);
+    INFO("length " << n);
+    CHECK(scopegate::detail::iequals_letters(lower, lower));
+    CHECK_FALSE(scopegate::detail::iequals_letters(lower + "a", lower));
+    for (std::size_t at = 0; at < n; ++at) {
+      std::string name = lower;
+      name[at] = static_cast<char>(name[at] - 32);  // upper case
+      CHECK(scopegate::detail::iequals_letters(name, lower));
+      for (const char other : {'[', '@', '{', static_cast<char>(lower[at] == 'z' ? 'a' : lower[at] + 1)}) {
+        name[at] = other;
+        CHECK_FALSE(scopegate::detail::iequals_letters(name, lower));
+      }
+    }
+  }
+}

@@ -115,7 +115,7 @@ Decision Authorizer::authorize(Inbound& in) const {
       }
   }
   if (has(Bug::kUpperCwt)) {
-    const std::string& prefix = policy.spec().user.prefix;
+    const std::string& prefix = policy.settings().user.prefix;
     for (auto& [name, value] : in.headers) {
       if (!iequals(name, "Authorization")) continue;
       std::size_t token = value.find(' ');

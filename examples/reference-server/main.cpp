@@ -44,7 +44,7 @@ int run(const Options& opt) {
   for (const auto& d : loaded.diagnostics)
     if (d.severity == Severity::kError) std::cerr << d.format() << '\n';
   if (!loaded.ok()) return kExitUsage;
-  TokensResult tokens = load_tokens_file(opt.tokens, loaded.policy->spec());
+  TokensResult tokens = load_tokens_file(opt.tokens, loaded.policy->settings());
   for (const auto& d : tokens.diagnostics) std::cerr << d.format() << '\n';
   if (!tokens.tokens) return kExitUsage;
 

@@ -1,8 +1,6 @@
 #pragma once
 /// The Authorization field value (contract section 2; RFC 6750, RFC 9110).
 
-#include <cstdint>
-#include <cstring>
 #include <string_view>
 
 #include "scopegate/detail/ascii.hpp"
@@ -48,20 +46,6 @@ inline bool is_token68(std::string_view s) {
 
 namespace detail {
 
-/// Whether the six bytes at `p` are `Bearer` in any case: for a letter,
-/// `c | 0x20` is its lower case, and no other byte folds onto a letter.
-inline bool is_bearer_scheme(const char* p) {
-  std::uint32_t head;
-  std::uint16_t tail;
-  std::memcpy(&head, p, 4);
-  std::memcpy(&tail, p + 4, 2);
-  std::uint32_t want_head;
-  std::uint16_t want_tail;
-  std::memcpy(&want_head, "bear", 4);
-  std::memcpy(&want_tail, "er", 2);
-  return (head | 0x20202020u) == want_head && static_cast<std::uint16_t>(tail | 0x2020u) == want_tail;
-}
-
 /// parse_authorization without the token68 test of a Bearer token: `kBearer`
 /// here means only that the scheme is `Bearer` and a token follows. decide()
 /// tests token68 only for a token that no class claims, since a token that
@@ -71,7 +55,7 @@ inline Authorization split_authorization(std::string_view value) {
   // Neither CR nor LF is trimmed, nor part of a token68: a value whose scheme
   // is `Bearer` and whose token is token68 holds neither, and needs no scan
   // for them. `Bearer ` leads most values: one look at byte 6, no search.
-  if (trimmed.size() > 6 && trimmed[6] == ' ' && is_bearer_scheme(trimmed.data()))
+  if (trimmed.size() > 6 && trimmed[6] == ' ' && iequals_letters(trimmed.substr(0, 6), "bearer"))
     return {AuthorizationForm::kBearer, trimmed.substr(trimmed.find_first_not_of(' ', 6))};
   const std::size_t space = trimmed.find(' ');
   if (space != std::string_view::npos && iequals(trimmed.substr(0, space), "Bearer"))

@@ -43,7 +43,7 @@ void Gate::handle(const httplib::Request& req, httplib::Response& res) {
   if (target == "/healthz") {
     auto p = policy();
     std::string body = "{\"status\": \"ok\", \"policy\": ";
-    detail::append_json_string(body, p->spec().name);
+    detail::append_json_string(body, p->settings().name);
     answer_json(res, 200, body + ", \"routes\": " + std::to_string(p->routes().size()) + "}");
     return;
   }

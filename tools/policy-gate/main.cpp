@@ -48,7 +48,7 @@ void print_errors(const std::vector<Diagnostic>& diagnostics) {
 bool token_source(const Options& opt, const CompiledPolicy& policy, TokenSource& source,
                   std::optional<std::string>& operator_secret) {
   if (!opt.tokens.empty()) {
-    TokensResult tokens = load_tokens_file(opt.tokens, policy.spec());
+    TokensResult tokens = load_tokens_file(opt.tokens, policy.settings());
     print_errors(tokens.diagnostics);
     if (!tokens.tokens) return false;
     operator_secret = tokens.tokens->operator_token;

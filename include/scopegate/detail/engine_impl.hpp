@@ -35,24 +35,6 @@ struct HeaderFacts {
   std::string_view actor_value;
 };
 
-/// ASCII case-insensitive equality with a name of lower-case letters only,
-/// eight bytes at a time: for a letter, `c | 0x20` equals it exactly when `c`
-/// is that letter in either case.
-inline bool iequals_letters(std::string_view name, std::string_view lower) {
-  if (name.size() != lower.size()) return false;
-  if (name.size() < 8) return iequals(name, lower);
-  constexpr std::uint64_t kFold = 0x2020202020202020ull;
-  const auto word = [](const char* p) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    return w;
-  };
-  for (std::size_t i = 0; i + 8 < name.size(); i += 8)
-    if ((word(name.data() + i) | kFold) != word(lower.data() + i)) return false;
-  const std::size_t last = name.size() - 8;
-  return (word(name.data() + last) | kFold) == word(lower.data() + last);
-}
-
 inline HeaderFacts scan_headers(std::span<const Header> headers, std::string_view actor_header) {
   HeaderFacts f;
   if (headers.size() > kMaxHeaders) f.over_bounds = true;
