@@ -99,7 +99,9 @@ struct PolicyWatcher::State {
   Fd stop_write;
   std::atomic<bool> stopping{false};
 
-  std::mutex reload_mutex;  // serializes reloads; no reader ever takes it
+  // Serializes reloads, from the watcher thread or reload(), and guards
+  // loaded, seen and seen_at; no reader ever takes it.
+  std::mutex reload_mutex;
   Identity loaded;          // the file as last read
   Identity seen;            // the file as a look last found it, for settling
   Clock::time_point seen_at;
@@ -116,6 +118,11 @@ struct PolicyWatcher::State {
 
   ReloadEvent load_and_report() {
     const std::lock_guard<std::mutex> lock(reload_mutex);
+    return load_locked();
+  }
+
+  /// load_and_report with reload_mutex already held.
+  ReloadEvent load_locked() {
     ReloadEvent event;
     // A file that changes while it is read may mix two versions: read it
     // again, and give up for now when it keeps changing.
@@ -147,6 +154,7 @@ struct PolicyWatcher::State {
   /// A look at the file. `settled_only`: load a change only once it has held
   /// still for one interval (the file may be in the middle of a write).
   void look(bool settled_only) {
+    const std::lock_guard<std::mutex> lock(reload_mutex);
     const Identity now = Identity::of(path);
     if (now == loaded) return;
     if (settled_only) {
@@ -157,7 +165,7 @@ struct PolicyWatcher::State {
       }
       if (Clock::now() - seen_at < interval) return;
     }
-    load_and_report();
+    load_locked();
   }
 
   /// Reads every pending inotify event; true when one names the file as

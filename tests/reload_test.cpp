@@ -203,8 +203,12 @@ void run_under_load(PolicyWatcher::Options options) {
   }
 
   // Settle on B, then write the invalid file: it must be refused, and B stay.
+  // reload() waits for a load already under way (which may have read an
+  // older version just before B was written) and then loads B itself, so no
+  // older version can land after it.
   replace_file(file, kPolicyB);
-  CHECK(eventually([&] { return decide_all(*holder.current(), caller) == want_b; }));
+  CHECK(watcher.reload().applied);
+  CHECK(decide_all(*holder.current(), caller) == want_b);
   const int sg101_before = reports.refusals_with_sg101();
   replace_file(file, kInvalid);
   CHECK(eventually([&] { return reports.refusals_with_sg101() > sg101_before; }));
