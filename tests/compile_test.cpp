@@ -385,6 +385,35 @@ TEST_CASE("compile: SG111 operator-only prefix families") {
   }
 }
 
+TEST_CASE("compile: a path lies in a family exactly when it starts with the family's text") {
+  // Prefixes shorter than, as long as and longer than the eight bytes the
+  // lookup compares first, against every path of up to nine bytes over an
+  // alphabet that makes near misses everywhere.
+  const std::vector<std::string> prefixes = {"/a", "/ab/", "/abab/ab", "/ab/ab/ab/"};
+  auto policy = compile_ok(make_spec(kScopes, {{Method::kGet, "/z", RouteAuth::kScope, "s:read"}}, prefixes));
+  const auto naive = [&](std::string_view path) {
+    for (const auto& p : prefixes)
+      if (path.starts_with(p)) return true;
+    return false;
+  };
+  std::size_t checked = 0;
+  std::size_t inside = 0;
+  std::vector<std::string> paths = {""};
+  for (std::size_t length = 0; length <= 9; ++length) {
+    std::vector<std::string> longer;
+    for (const std::string& path : paths) {
+      INFO("path '" << path << "'");
+      REQUIRE(policy->in_operator_family(path) == naive(path));
+      ++checked;
+      inside += naive(path) ? 1 : 0;
+      for (char c : std::string_view("/ab")) longer.push_back(path + c);
+    }
+    paths = std::move(longer);
+  }
+  CHECK(checked == 29524);  // 3^0 + ... + 3^9
+  CHECK(inside > 1000);     // the sweep reaches into every family, not only around them
+}
+
 TEST_CASE("compile: SG112 bounds on patterns, scopes and prefix families") {
   auto segments = [](std::size_t n, const std::string& seg) {
     std::string p;

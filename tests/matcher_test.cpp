@@ -184,6 +184,37 @@ TEST_CASE("matcher: 405 lists the declared methods of every matching route, alph
                 });
 }
 
+TEST_CASE("matcher: a method is known only when every one of its bytes matches") {
+  // The names are compared a word at a time; this changes each byte of each
+  // name to each other value, at every length from 0 to 8.
+  const std::vector<std::pair<std::string, Method>> known = {
+      {"GET", Method::kGet},     {"HEAD", Method::kGet},       {"PUT", Method::kPut},
+      {"POST", Method::kPost},   {"PATCH", Method::kPatch},    {"TRACE", Method::kTrace},
+      {"DELETE", Method::kDelete}, {"OPTIONS", Method::kOptions}, {"CONNECT", Method::kConnect}};
+  const auto naive = [&](std::string_view name) -> std::optional<Method> {
+    for (const auto& [n, m] : known)
+      if (n == name) return m;
+    return std::nullopt;
+  };
+  std::size_t recognised = 0;
+  for (const auto& [name, method] : known) {
+    CHECK(detail::route_method(name) == method);
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      for (unsigned b = 0; b < 256; ++b) {
+        std::string changed = name;
+        changed[i] = static_cast<char>(b);
+        INFO(name << " with byte " << i << " = " << b);
+        REQUIRE(detail::route_method(changed) == naive(changed));
+        recognised += naive(changed) ? 1 : 0;
+      }
+    }
+    CHECK(!detail::route_method(name.substr(0, name.size() - 1)));
+    CHECK(!detail::route_method(name + "S"));
+  }
+  CHECK(recognised == 44);  // once per byte of each name: where the byte is left as it is
+  for (std::string_view other : {"", "G", "GE", "GETS", "POSTED", "DELETES", "OPTIONSS"}) CHECK(!detail::route_method(other));
+}
+
 TEST_CASE("matcher: paths and methods are case-sensitive") {
   const Harness h = harness({{Method::kGet, "/a/B", kScope, "s:read"}});
   check_rows(h, {

@@ -126,8 +126,18 @@ class CompiledPolicy {
 
   /// True when the canonical path lies in an operator-only prefix family.
   bool in_operator_family(std::string_view canonical_path) const {
-    for (const auto& p : prefixes_)
-      if (canonical_path.starts_with(p)) return true;
+    // Every user decision asks, and most paths lie in no family: a masked
+    // compare of the first eight bytes (zero past a shorter path's end),
+    // which every path in the family passes, turns nearly all of them away
+    // without a memcmp call.
+    std::uint64_t head = 0;
+    if (canonical_path.size() >= 8)
+      std::memcpy(&head, canonical_path.data(), 8);
+    else
+      std::memcpy(&head, canonical_path.data(), canonical_path.size());
+    for (std::size_t i = 0; i < prefixes_.size(); ++i)
+      if ((head & prefix_heads_[i].mask) == prefix_heads_[i].word && canonical_path.starts_with(prefixes_[i]))
+        return true;
     return false;
   }
 
@@ -151,6 +161,12 @@ class CompiledPolicy {
   std::vector<CompiledRoute> routes_;
   std::vector<RouteSource> sources_;  ///< one per route
   std::vector<std::string> prefixes_;
+  /// The first (up to) eight bytes of each prefix and the mask that keeps them.
+  struct PrefixHead {
+    std::uint64_t word = 0;
+    std::uint64_t mask = 0;
+  };
+  std::vector<PrefixHead> prefix_heads_;  ///< one per prefix
   UserTokenClass user_class_;
   std::vector<std::string> scope_names_;
   detail::StringIndex scope_lookup_;

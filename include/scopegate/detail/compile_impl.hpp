@@ -134,6 +134,11 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
       continue;
     }
     policy->prefixes_.push_back(f.prefix);
+    CompiledPolicy::PrefixHead head;
+    const std::size_t head_bytes = std::min<std::size_t>(f.prefix.size(), 8);
+    std::memcpy(&head.word, f.prefix.data(), head_bytes);
+    std::memset(&head.mask, 0xFF, head_bytes);
+    policy->prefix_heads_.push_back(head);
   }
 
   // Routes.

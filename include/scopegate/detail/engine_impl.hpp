@@ -106,39 +106,41 @@ constexpr QueryFacts scan_query(std::string_view query) {
   return f;
 }
 
-/// Whether `s`, already known to have the literal's length, equals it: with
-/// the length fixed, the compiler compares in place, where string_view's ==
-/// calls memcmp.
-template <std::size_t N>
-constexpr bool same_as_literal(std::string_view s, const char (&literal)[N]) {
-  for (std::size_t i = 0; i + 1 < N; ++i)
-    if (s[i] != literal[i]) return false;
-  return true;
+/// A method name of 3 to 7 bytes as one number: its first and last (up to)
+/// four bytes, which at these lengths cover every byte, so that two names of
+/// one length are equal exactly when their numbers are. Compilers read each
+/// group of four bytes with one load.
+constexpr std::uint64_t method_key(std::string_view name) {
+  const auto byte = [&](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(name[i])}; };
+  if (name.size() == 3) return byte(0) | byte(1) << 8 | byte(2) << 16;
+  const auto four = [&](std::size_t at) { return byte(at) | byte(at + 1) << 8 | byte(at + 2) << 16 | byte(at + 3) << 24; };
+  return four(0) | four(name.size() - 4) << 32;
 }
 
 /// The method routes are looked up under: `HEAD` decides as GET; an unknown
 /// or lower-case method has no routes of its own. The length picks the one or
 /// two names to compare, rather than trying all eight in turn.
 constexpr std::optional<Method> route_method(std::string_view method) {
+  const auto is = [&](std::string_view name) { return method_key(method) == method_key(name); };
   switch (method.size()) {
     case 3:
-      if (same_as_literal(method, "GET")) return Method::kGet;
-      if (same_as_literal(method, "PUT")) return Method::kPut;
+      if (is("GET")) return Method::kGet;
+      if (is("PUT")) return Method::kPut;
       break;
     case 4:
-      if (same_as_literal(method, "POST")) return Method::kPost;
-      if (same_as_literal(method, "HEAD")) return Method::kGet;
+      if (is("POST")) return Method::kPost;
+      if (is("HEAD")) return Method::kGet;
       break;
     case 5:
-      if (same_as_literal(method, "PATCH")) return Method::kPatch;
-      if (same_as_literal(method, "TRACE")) return Method::kTrace;
+      if (is("PATCH")) return Method::kPatch;
+      if (is("TRACE")) return Method::kTrace;
       break;
     case 6:
-      if (same_as_literal(method, "DELETE")) return Method::kDelete;
+      if (is("DELETE")) return Method::kDelete;
       break;
     case 7:
-      if (same_as_literal(method, "OPTIONS")) return Method::kOptions;
-      if (same_as_literal(method, "CONNECT")) return Method::kConnect;
+      if (is("OPTIONS")) return Method::kOptions;
+      if (is("CONNECT")) return Method::kConnect;
       break;
   }
   return std::nullopt;

@@ -89,6 +89,9 @@ struct SegmentCuts {
     }
     bound[++count] = static_cast<std::uint16_t>(offset);
   }
+  /// end_segment for a path of at most 64 bytes, which cannot have more
+  /// segments than the capacity: no test per segment.
+  void end_segment_of_short_path(std::size_t offset) { bound[++count] = static_cast<std::uint16_t>(offset); }
   std::string_view item(std::size_t i) const { return {text + bound[i] + 1, bound[i + 1] - bound[i] - 1u}; }
 };
 
@@ -119,13 +122,19 @@ struct SegmentKey {
     const std::size_t n = seg.size();
     // All ones when the segment has eight bytes or more, else zero.
     const std::uint64_t long_enough = 0 - static_cast<std::uint64_t>(n >= 8);
-    const std::uint64_t short_mask = (std::uint64_t{1} << (8 * (n & 7))) - 1;
     std::uint64_t first;
     std::uint64_t last;
     std::memcpy(&first, p, 8);
     std::memcpy(&last, p + ((n - 8) & long_enough), 8);
-    return {first & (long_enough | short_mask), last & long_enough};
+    return {first & kFirstBytes[n < 8 ? n : 8], last & long_enough};
   }
+
+  /// kFirstBytes[n] keeps the first n bytes of a (little-endian) word.
+  static constexpr std::array<std::uint64_t, 9> kFirstBytes = [] {
+    std::array<std::uint64_t, 9> masks{};
+    for (std::size_t n = 1; n <= 8; ++n) masks[n] = masks[n - 1] << 8 | 0xFF;
+    return masks;
+  }();
 };
 
 /// What a full walk over every matching pattern found (for steps 6 to 8).
