@@ -185,8 +185,9 @@ TEST_CASE("matcher: 405 lists the declared methods of every matching route, alph
 }
 
 TEST_CASE("matcher: a method is known only when every one of its bytes matches") {
-  // The names are compared a word at a time; this changes each byte of each
-  // name to each other value, at every length from 0 to 8.
+  // The names are compared a word at a time; this sets each byte of each
+  // name to every value (its own included), and tries names one byte short
+  // or long and other names of 0 to 8 bytes.
   const std::vector<std::pair<std::string, Method>> known = {
       {"GET", Method::kGet},     {"HEAD", Method::kGet},       {"PUT", Method::kPut},
       {"POST", Method::kPost},   {"PATCH", Method::kPatch},    {"TRACE", Method::kTrace},
