@@ -491,6 +491,7 @@ TEST_CASE("matcher: a segment's key is the same read with or without the bytes a
       INFO("start " << start << ", length " << length);
       CHECK(padded.first == exact.first);
       CHECK(padded.last == exact.last);
+      CHECK(detail::SegmentKey::first_of_padded(seg.data(), seg.size()) == exact.first);
     }
   // One byte apart, two short segments have different keys.
   CHECK(detail::SegmentKey::of("apps").first != detail::SegmentKey::of("apPs").first);

@@ -418,20 +418,14 @@ std::size_t simple_path(const char* in, std::size_t n, char* out, SegmentSink& s
 }
 #endif
 
-/// canonicalize_target in one pass over the path: each byte is classified,
-/// copied or decoded, and each segment checked when it ends. `sink` is told
-/// the output offset where each segment ends, none for the root `/` (whose
-/// path has no segments) and the empty last one for a trailing slash. On an
-/// error, what the sink was told is meaningless.
+/// canonicalize_path for the targets simple_path leaves: each byte is
+/// classified, copied or decoded, and each segment checked when it ends.
 template <class SegmentSink>
-CanonicalTarget canonicalize_path(std::string_view target, char* out, SegmentSink& sink) {
+CanonicalTarget canonicalize_bytewise(std::string_view target, char* out, SegmentSink& sink) {
   CanonicalTarget r;
   const char* in = target.data();
   const std::size_t n = target.size();
   if (n == 0 || in[0] != '/') return settle(target, 0, TargetError::kNotAbsolute);
-#if defined(__SSE2__)
-  if (const std::size_t end = simple_path(in, n, out, sink); end != 0) return finish_target(target, out, end, end, false);
-#endif
   // INVARIANT: every byte written comes from a byte read below `limit`, so
   // `out` (kMaxTargetPathBytes) never overflows; a longer path is refused.
   const std::size_t limit = n < kMaxTargetPathBytes ? n : kMaxTargetPathBytes;
@@ -503,6 +497,23 @@ CanonicalTarget canonicalize_path(std::string_view target, char* out, SegmentSin
   if (TargetError e = check_segment(out, segment, o, true); e != TargetError::kNone) return settle(target, i, e);
   if (o > 1) sink.end_segment(o);
   return finish_target(target, out, i, o, percent_escape);
+}
+
+/// canonicalize_target in one pass over the path. `sink` is told the output
+/// offset where each segment ends, none for the root `/` (whose path has no
+/// segments) and the empty last one for a trailing slash. On an error, what
+/// the sink was told is meaningless.
+template <class SegmentSink>
+CanonicalTarget canonicalize_path(std::string_view target, char* out, SegmentSink& sink) {
+#if defined(__SSE2__)
+  // Small enough to inline into a decision: most targets end here.
+  if (!target.empty() && target[0] == '/') {
+    const std::size_t end = simple_path(target.data(), target.size(), out, sink);
+    if (end == target.size()) return {.path_length = end};
+    if (end != 0) return finish_target(target, out, end, end, false);
+  }
+#endif
+  return canonicalize_bytewise(target, out, sink);
 }
 
 }  // namespace detail

@@ -118,15 +118,20 @@ struct SegmentKey {
   /// kSegmentSlack readable bytes: segment lengths vary from request to
   /// request, and a branch on them is mispredicted.
   static SegmentKey of_padded(std::string_view seg) {
-    const char* p = seg.data();
     const std::size_t n = seg.size();
     // All ones when the segment has eight bytes or more, else zero.
     const std::uint64_t long_enough = 0 - static_cast<std::uint64_t>(n >= 8);
-    std::uint64_t first;
     std::uint64_t last;
-    std::memcpy(&first, p, 8);
-    std::memcpy(&last, p + ((n - 8) & long_enough), 8);
-    return {first & kFirstBytes[n < 8 ? n : 8], last & long_enough};
+    std::memcpy(&last, seg.data() + ((n - 8) & long_enough), 8);
+    return {first_of_padded(seg.data(), n), last & long_enough};
+  }
+
+  /// The first word of of_padded alone: literals are told apart by it and
+  /// their length, and the last word is read only when both agree.
+  static std::uint64_t first_of_padded(const char* seg, std::size_t n) {
+    std::uint64_t first;
+    std::memcpy(&first, seg, 8);
+    return first & kFirstBytes[n < 8 ? n : 8];
   }
 
   /// kFirstBytes[n] keeps the first n bytes of a (little-endian) word.
@@ -166,6 +171,10 @@ class RouteTrie {
     MethodSet methods_here = 0;       ///< methods with a route ending at this node
     MethodSet methods_below = 0;      ///< methods with a route ending here or deeper
     bool operator_only_here = false;
+    /// Some literal step on the way from the root to here passed a parameter
+    /// child by (set by finish): a path that reaches this node greedily may
+    /// match patterns that end elsewhere.
+    bool passed_parameter = false;
   };
 
   /// Up to this many literal children are compared one by one, without
@@ -225,6 +234,11 @@ class RouteTrie {
       if (e.child != kNoIndex) parent_of[e.child] = e.parent;
     for (std::uint32_t i = 0; i < nodes_.size(); ++i)
       if (nodes_[i].param_child != kNoIndex) parent_of[nodes_[i].param_child] = i;
+    for (std::uint32_t i = 1; i < nodes_.size(); ++i) {
+      const Node& parent = nodes_[parent_of[i]];
+      const bool literal_step = parent.param_child != i;
+      nodes_[i].passed_parameter = parent.passed_parameter || (literal_step && parent.param_child != kNoIndex);
+    }
     for (auto& n : nodes_) n.methods_below = n.methods_here;
     for (std::size_t i = nodes_.size(); i-- > 1;)
       if (parent_of[i] != kNoIndex) nodes_[parent_of[i]].methods_below |= nodes_[i].methods_below;
@@ -246,25 +260,28 @@ class RouteTrie {
     // parameter child by, no pattern of any method can end elsewhere, so the
     // walk would find nothing else either.
     std::uint32_t node = 0;
-    bool passed_parameter = false;
-    for (std::size_t depth = 0; depth < segs.count; ++depth) {
+    std::uint32_t reached = 0;  // the deepest node the descent reached
+    // Each segment starts one past the slash at `slash`.
+    for (std::size_t depth = 0, slash = 0; depth < segs.count; ++depth) {
       const Node& n = nodes_[node];
-      const std::string_view seg = segs.item(depth);
+      const std::size_t end = segs.bound[depth + 1];
+      const char* seg = segs.text + slash + 1;
+      const std::size_t length = end - slash - 1;
+      slash = end;
       if (n.literal_count != 0) {
-        if (const std::uint32_t c = literal_child(n, node, seg); c != kNoIndex) {
-          passed_parameter = passed_parameter || n.param_child != kNoIndex;
-          node = c;
+        if (const std::uint32_t c = literal_child(n, node, seg, length); c != kNoIndex) {
+          node = reached = c;
           continue;
         }
       }
-      if (n.param_child == kNoIndex || seg.empty()) {
+      if (n.param_child == kNoIndex || length == 0) {
         node = kNoIndex;
         break;
       }
-      node = n.param_child;
+      node = reached = n.param_child;
     }
     if (node != kNoIndex) out.route = routes_at_[node][static_cast<std::size_t>(m)];
-    if (!passed_parameter) {
+    if (!nodes_[reached].passed_parameter) {
       out.only_end = node;
       return out;
     }
@@ -333,7 +350,7 @@ class RouteTrie {
         const Node& n = nodes_[node_at[depth]];
         const std::string_view seg = segs.item(depth);
         if (n.literal_count != 0) {
-          const std::uint32_t c = literal_child(n, node_at[depth], seg);
+          const std::uint32_t c = literal_child(n, node_at[depth], seg.data(), seg.size());
           if (c != kNoIndex && (nodes_[c].methods_below & want)) {
             took_literal[depth] = true;
             node_at[++depth] = c;
@@ -379,15 +396,26 @@ class RouteTrie {
            (seg.size() <= 16 || std::memcmp(arena_.data() + e.offset, seg.data(), seg.size()) == 0);
   }
 
-  /// The literal child of node `n` (index `parent`) named `seg`, or kNoIndex;
-  /// only on a finished trie, for a segment followed by kSegmentSlack
-  /// readable bytes.
-  std::uint32_t literal_child(const Node& n, std::uint32_t parent, std::string_view seg) const {
-    const SegmentKey key = SegmentKey::of_padded(seg);
-    if (n.literal_count > kScanLimit) return probe(parent, seg, key);
+  /// The bytes of a literal past its first eight, for an entry whose first
+  /// word and length `seg` shares.
+  bool same_tail(const LiteralEntry& e, const char* seg, std::size_t length) const {
+    if (length <= 16) {
+      std::uint64_t last;
+      std::memcpy(&last, seg + length - 8, 8);
+      return last == e.key.last;
+    }
+    return std::memcmp(arena_.data() + e.offset, seg, length) == 0;
+  }
+
+  /// The literal child of node `n` (index `parent`) named by the `length`
+  /// bytes at `seg`, or kNoIndex; only on a finished trie, for a segment
+  /// followed by kSegmentSlack readable bytes.
+  std::uint32_t literal_child(const Node& n, std::uint32_t parent, const char* seg, std::size_t length) const {
+    if (n.literal_count > kScanLimit) return probe(parent, {seg, length}, SegmentKey::of_padded({seg, length}));
+    const std::uint64_t first = SegmentKey::first_of_padded(seg, length);
     const LiteralEntry* e = scan_list_.data() + n.first_literal;
     for (const LiteralEntry* end = e + n.literal_count; e != end; ++e)
-      if (same_literal(*e, seg, key)) return e->child;
+      if (e->key.first == first && e->length == length && (length <= 8 || same_tail(*e, seg, length))) return e->child;
     return kNoIndex;
   }
 
