@@ -214,3 +214,31 @@ TEST_CASE("authorization: case-insensitive names compare a word at a time at eve
     }
   }
 }
+
+TEST_CASE("authorization: every value built of schemes, spaces, tabs and tokens parses as the four rules say") {
+  // The rules of parse_authorization's comment, written out plainly: the
+  // parser takes a short cut for `Bearer <token>` with nothing to trim, and
+  // must agree with them on the values around that cut as well.
+  const auto by_rules = [](std::string_view value) -> std::string {
+    if (value.find_first_of("\r\n") != std::string_view::npos) return "invalid";
+    const std::string_view trimmed = scopegate::detail::trim_ows(value);
+    if (trimmed.empty()) return "absent";
+    const std::size_t space = trimmed.find(' ');
+    if (!scopegate::detail::iequals(trimmed.substr(0, space), "Bearer")) return "other scheme";
+    if (space == std::string_view::npos) return "invalid";
+    const std::string_view token = trimmed.substr(trimmed.find_first_not_of(' ', space));
+    return scopegate::is_token68(token) ? "bearer " + std::string(token) : "invalid";
+  };
+  int values = 0;
+  for (const char* lead : {"", " ", "\t"})
+    for (const char* scheme : {"Bearer", "bEaReR", "Bearer1", "Bearex", "Basic", "Bear"})
+      for (const char* gap : {"", " ", "  ", "\t", " \t"})
+        for (const char* token : {"abc", "a=", "\tabc", "a b", "-._~+/", "x\r", "", "="})
+          for (const char* tail : {"", " ", "\t", " \t "}) {
+            const std::string value = std::string(lead) + scheme + gap + token + tail;
+            INFO("value: [", value, "]");
+            CHECK(parse(value) == by_rules(value));
+            ++values;
+          }
+  CHECK(values == 3 * 6 * 5 * 8 * 4);
+}

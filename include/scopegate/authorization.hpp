@@ -51,6 +51,11 @@ namespace detail {
 /// tests token68 only for a token that no class claims, since a token that
 /// matches a class is token68 already.
 inline Authorization split_authorization(std::string_view value) {
+  // Most values are `Bearer <token>` with nothing to trim and one space: the
+  // token is the rest, found without trimming or searching.
+  if (value.size() > 7 && value[6] == ' ' && value[7] != ' ' && value.back() != ' ' && value.back() != '\t' &&
+      iequals_letters(value.substr(0, 6), "bearer"))
+    return {AuthorizationForm::kBearer, value.substr(7)};
   const std::string_view trimmed = trim_ows(value);
   // Neither CR nor LF is trimmed, nor part of a token68: a value whose scheme
   // is `Bearer` and whose token is token68 holds neither, and needs no scan

@@ -40,13 +40,12 @@ class StaticTokenResolver final : public TokenResolver {
     std::size_t size = 16;
     while (size < users_.size() * 2) size *= 2;
     slots_.assign(size, Slot{});
-    for (std::size_t i = 0; i < users_.size(); ++i) {
-      const auto& u = users_[i];
-      views_.push_back({{u.scopes.begin(), u.scopes.end()}, {u.projects.begin(), u.projects.end()}});
+    for (const auto& u : users_) {
+      const Views& v = views_.emplace_back(Views{{u.scopes.begin(), u.scopes.end()}, {u.projects.begin(), u.projects.end()}});
       const std::uint64_t h = hash(u.token);
       std::size_t at = h & (size - 1);
-      while (slots_[at].index != kEmpty && users_[slots_[at].index].token != u.token) at = (at + 1) & (size - 1);
-      if (slots_[at].index == kEmpty) slots_[at] = {h, static_cast<std::uint32_t>(i)};
+      while (slots_[at].used && slots_[at].token != u.token) at = (at + 1) & (size - 1);
+      if (!slots_[at].used) slots_[at] = {h, true, u.token, {u.user_id, v.scopes, v.projects}};
     }
   }
   StaticTokenResolver(const StaticTokenResolver&) = delete;
@@ -58,48 +57,47 @@ class StaticTokenResolver final : public TokenResolver {
     // INVARIANT: the table is at most half full, so the probe meets an empty slot.
     for (std::size_t at = h & mask;; at = (at + 1) & mask) {
       const Slot& slot = slots_[at];
-      if (slot.index == kEmpty) return std::nullopt;
-      if (slot.hash == h && users_[slot.index].token == token) {
-        const auto& v = views_[slot.index];
-        return UserGrant{users_[slot.index].user_id, v.scopes, v.projects};
-      }
+      if (!slot.used) return std::nullopt;
+      if (slot.hash == h && slot.token == token) return slot.grant;
     }
   }
 
   const std::vector<UserTokenEntry>& users() const { return users_; }
 
  private:
-  static constexpr std::uint32_t kEmpty = 0xFFFFFFFFu;
+  /// A known token with its grant, ready to return: views into users_ and
+  /// views_, which never change after construction.
   struct Slot {
     std::uint64_t hash = 0;
-    std::uint32_t index = kEmpty;
+    bool used = false;
+    std::string_view token;
+    UserGrant grant;
   };
   struct Views {
     std::vector<std::string_view> scopes;
     std::vector<std::string_view> projects;
   };
 
-  /// Eight bytes at a time, each word mixed by one multiplication, the last
-  /// word overlapping the one before: tokens are long random strings, and the
-  /// table holds only the known ones, so a caller's chosen token can at worst
-  /// probe past the known tokens that share its slot.
+  /// Eight bytes at a time, each word folded in by one multiplication, the
+  /// last word overlapping the one before; the high bits, where every product
+  /// gathers its inputs, are folded down once at the end. Tokens are long
+  /// random strings, and the table holds only the known ones, so a caller's
+  /// chosen token can at worst probe past the known tokens that share its slot.
   static std::uint64_t hash(std::string_view s) {
     const auto word = [](const char* p) {
       std::uint64_t w;
       std::memcpy(&w, p, 8);
       return w;
     };
-    const auto mix = [](std::uint64_t h, std::uint64_t w) {
-      h = (h ^ w) * 0xC2B2AE3D27D4EB4Full;
-      return h ^ (h >> 29);
-    };
+    constexpr std::uint64_t kOdd = 0xC2B2AE3D27D4EB4Full;
     std::uint64_t h = s.size() * 0x9E3779B97F4A7C15ull;
     if (s.size() >= 8) {
-      for (std::size_t i = 0; i + 8 < s.size(); i += 8) h = mix(h, word(s.data() + i));
-      h = mix(h, word(s.data() + s.size() - 8));
+      for (std::size_t i = 0; i + 8 < s.size(); i += 8) h = (h ^ word(s.data() + i)) * kOdd;
+      h = (h ^ word(s.data() + s.size() - 8)) * kOdd;
     } else {
-      for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x165667B19E3779F9ull;
+      for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * kOdd;
     }
+    h = (h ^ (h >> 29)) * 0x165667B19E3779F9ull;
     return h ^ (h >> 32);
   }
 
