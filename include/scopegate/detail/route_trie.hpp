@@ -259,30 +259,10 @@ class RouteTrie {
     // the one the walk below would find first. Where no literal step passed a
     // parameter child by, no pattern of any method can end elsewhere, so the
     // walk would find nothing else either.
-    std::uint32_t node = 0;
-    std::uint32_t reached = 0;  // the deepest node the descent reached
-    // Each segment starts one past the slash at `slash`.
-    for (std::size_t depth = 0, slash = 0; depth < segs.count; ++depth) {
-      const Node& n = nodes_[node];
-      const std::size_t end = segs.bound[depth + 1];
-      const char* seg = segs.text + slash + 1;
-      const std::size_t length = end - slash - 1;
-      slash = end;
-      if (n.literal_count != 0) {
-        if (const std::uint32_t c = literal_child(n, node, seg, length); c != kNoIndex) {
-          node = reached = c;
-          continue;
-        }
-      }
-      if (n.param_child == kNoIndex || length == 0) {
-        node = kNoIndex;
-        break;
-      }
-      node = reached = n.param_child;
-    }
-    if (node != kNoIndex) out.route = routes_at_[node][static_cast<std::size_t>(m)];
-    if (!nodes_[reached].passed_parameter) {
-      out.only_end = node;
+    const Descent greedy = descend(segs);
+    if (greedy.node != kNoIndex) out.route = routes_at_[greedy.node][static_cast<std::size_t>(m)];
+    if (!greedy.passed_parameter) {
+      out.only_end = greedy.node;
       return out;
     }
     if (out.route != kNoIndex) return out;
@@ -323,6 +303,35 @@ class RouteTrie {
     std::uint32_t offset = 0;        ///< into arena_
     std::uint32_t length = 0;
   };
+
+  /// Where find()'s greedy descent ends: the node that consumes every segment
+  /// (kNoIndex when none does), and whether a literal step on the way passed
+  /// a parameter child by.
+  struct Descent {
+    std::uint32_t node;
+    bool passed_parameter;
+  };
+
+  Descent descend(const SegmentCuts& segs) const {
+    const Node* nodes = nodes_.data();
+    std::uint32_t node = 0;
+    std::size_t slash = 0;  // each segment starts one past the slash here
+    for (const std::uint16_t *cut = segs.bound.data() + 1, *last = cut + segs.count; cut != last; ++cut) {
+      const Node& n = nodes[node];
+      const char* seg = segs.text + slash + 1;
+      const std::size_t length = *cut - slash - 1;
+      slash = *cut;
+      if (n.literal_count != 0) {
+        if (const std::uint32_t c = literal_child(n, node, seg, length); c != kNoIndex) {
+          node = c;
+          continue;
+        }
+      }
+      if (n.param_child == kNoIndex || length == 0) return {kNoIndex, n.passed_parameter};
+      node = n.param_child;
+    }
+    return {node, nodes[node].passed_parameter};
+  }
 
   std::uint32_t add_node() {
     nodes_.emplace_back();
