@@ -566,3 +566,47 @@ TEST_CASE("compile: a route with an error still conflicts with a later route") {
     CHECK(codes(compile_failing(make_spec(kScopes, row.routes))) == row.want);
   }
 }
+
+TEST_CASE("compile: a route knows whether its paths lie in a family where its pattern tells, and agrees with the path") {
+  const std::vector<std::string> prefixes = {"/a/b", "/c/", "/d/x"};
+  using enum FamilyMembership;
+  const std::vector<std::pair<std::string, FamilyMembership>> cases = {
+      {"/a/b", kAlways},    // literals alone: the family's own text
+      {"/a", kNever},       // literals alone, shorter than the prefix
+      {"/a/bc", kAlways},   // the prefix ends inside a literal
+      {"/a/{p}", kMaybe},   // the prefix reaches into the parameter
+      {"/a/b/{p}", kAlways},
+      {"/c", kNever},       // `/c` is not `/c/`
+      {"/c/{p}", kAlways},  // every path starts `/c/` and one byte more
+      {"/{p}/b", kMaybe},
+      {"/d/{p}", kMaybe},
+      {"/e/{p}", kNever},
+  };
+  std::vector<RouteRow> rows;
+  for (const auto& [pattern, want] : cases) rows.push_back({Method::kGet, pattern, RouteAuth::kScope, "s:read"});
+  auto policy = compile_ok(make_spec(kScopes, rows, prefixes));
+  REQUIRE(policy->routes().size() == cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    INFO("pattern " << cases[i].first);
+    CHECK(policy->routes()[i].family == cases[i].second);
+  }
+  // Every path of up to three segments over the patterns' words (and `x`,
+  // which completes `/d/x`): where a route matches, its answer is the path's.
+  std::vector<std::string> paths = {""};
+  std::size_t matched = 0;
+  for (int depth = 0; depth < 3; ++depth) {
+    std::vector<std::string> longer;
+    for (const std::string& path : paths)
+      for (const char* word : {"a", "b", "bc", "c", "d", "e", "x", "xy"}) longer.push_back(path + "/" + word);
+    for (const std::string& path : longer) {
+      char buffer[detail::kMatchBufferBytes];
+      const CompiledRoute* route = detail::match_route(*policy, "GET", path, buffer);
+      if (!route) continue;
+      INFO("path " << path << " on " << route->display);
+      CHECK(policy->in_operator_family(path, *route) == policy->in_operator_family(path));
+      ++matched;
+    }
+    paths = std::move(longer);
+  }
+  CHECK(matched > 40);
+}

@@ -32,10 +32,20 @@ inline constexpr std::size_t kMaxPrefixFamilies = 256;
 /// A compiled route: the spec's facts plus the text that decisions report.
 /// The views point into the policy's own storage, live as long as it, and
 /// are each followed by a NUL (the C API returns them as C strings).
+/// Whether the paths a route matches lie in an operator-only prefix family.
+enum class FamilyMembership : std::uint8_t {
+  kNever,   ///< no family's prefix fits the route's leading literals
+  kAlways,  ///< a family's prefix is a prefix of the text every matched path starts with
+  kMaybe,   ///< a family's prefix reaches into a parameter: the path decides
+};
+
 struct CompiledRoute {
   Method method = Method::kGet;
   RouteAuth auth = RouteAuth::kScope;
   bool hidden = false;
+  /// Step 6 for the paths this route matches, decided at compile time where
+  /// its pattern allows, so that most user decisions skip the prefix test.
+  FamilyMembership family = FamilyMembership::kMaybe;
   std::string_view display;  ///< `GET /v1/projects/{projectId}`
   std::string_view scope;    ///< empty unless auth is kScope
   std::uint32_t scope_index = 0;
@@ -123,6 +133,13 @@ class CompiledPolicy {
 
   /// The interned index of a scope name, or -1 when the policy does not know it.
   int scope_index(std::string_view name) const { return scope_lookup_.find(name); }
+
+  /// True when a canonical path that `route` matched lies in an
+  /// operator-only prefix family.
+  bool in_operator_family(std::string_view canonical_path, const CompiledRoute& route) const {
+    return route.family == FamilyMembership::kAlways ||
+           (route.family == FamilyMembership::kMaybe && in_operator_family(canonical_path));
+  }
 
   /// True when the canonical path lies in an operator-only prefix family.
   bool in_operator_family(std::string_view canonical_path) const {

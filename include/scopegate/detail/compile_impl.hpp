@@ -56,6 +56,32 @@ constexpr bool is_scope_name(std::string_view s) {
   return true;
 }
 
+/// Where the paths a pattern matches stand against the prefix families
+/// (contract section 1, step 6, which compares canonical paths bytewise). A
+/// pattern of literals alone matches one path, its own text. Otherwise every
+/// matched path starts with its literals before the first parameter and the
+/// slash after them, then one or more bytes of the parameter.
+inline FamilyMembership family_of(const std::vector<PatternSegment>& segments,
+                                  const std::vector<std::string>& prefixes) {
+  std::string known;
+  bool literals_only = true;
+  for (const PatternSegment& s : segments) {
+    known += '/';
+    if (s.is_param) {
+      literals_only = false;
+      break;
+    }
+    known += s.text;
+  }
+  if (segments.empty()) known = "/";
+  FamilyMembership out = FamilyMembership::kNever;
+  for (const std::string& prefix : prefixes) {
+    if (known.starts_with(prefix)) return FamilyMembership::kAlways;
+    if (!literals_only && prefix.starts_with(known)) out = FamilyMembership::kMaybe;
+  }
+  return out;
+}
+
 }  // namespace detail
 
 inline CompileResult CompileAccess::run(PolicySpec spec) {
@@ -232,6 +258,7 @@ inline CompileResult CompileAccess::run(PolicySpec spec) {
                          : 0;
     if (route_ok && r.auth == RouteAuth::kScope) cr.scope = policy->scope_names_[cr.scope_index];
     cr.project_segment = project_segment;
+    cr.family = family_of(parsed.segments, policy->prefixes_);
     cr.spec_index = i;
     CompiledPolicy::RouteSource source;
     const std::string_view description = keep_text(r.description);

@@ -226,7 +226,9 @@ void decide_user(Decision& d, const CompiledPolicy& policy, const Prelude& p, st
   }
   MatchSummary all;
   if (!p.chosen) all = policy.trie().summarize(p.segments, p.match);
-  if ((!p.chosen && all.any_operator_only) || policy.in_operator_family(d.canonical_path())) {
+  const bool in_family = p.chosen ? policy.in_operator_family(d.canonical_path(), *p.chosen)
+                                  : all.any_operator_only || policy.in_operator_family(d.canonical_path());
+  if (in_family) {
     d.reason = Reason::kOperatorOnly;
     return;
   }
