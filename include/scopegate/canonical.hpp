@@ -225,7 +225,7 @@ inline CanonicalTarget finish_target(std::string_view target, const char* out, s
 /// A sink for canonicalize_path that keeps nothing.
 struct IgnoreSegments {
   void end_segment(std::size_t) {}
-  void end_segment_of_short_path(std::size_t) {}
+  void end_segments_of_short_path(std::uint64_t) {}
 };
 
 #if defined(__SSE2__)
@@ -411,9 +411,8 @@ std::size_t simple_path(const char* in, std::size_t n, char* out, SegmentSink& s
   // A segment starts after each slash; one that starts with `/` or `.` is
   // left to the byte loop (the empty last segment starts past the path).
   if ((slashes << 1) & dots_slashes & path) return 0;
-  for (std::uint64_t inner = slashes & ~std::uint64_t{1}; inner != 0; inner &= inner - 1)
-    sink.end_segment_of_short_path(static_cast<std::size_t>(std::countr_zero(inner)));
-  if (end > 1) sink.end_segment_of_short_path(end);
+  sink.end_segments_of_short_path(slashes & ~std::uint64_t{1});
+  if (end > 1) sink.end_segment(end);
   return end;
 }
 #endif

@@ -89,9 +89,14 @@ struct SegmentCuts {
     }
     bound[++count] = static_cast<std::uint16_t>(offset);
   }
-  /// end_segment for a path of at most 64 bytes, which cannot have more
-  /// segments than the capacity: no test per segment.
-  void end_segment_of_short_path(std::size_t offset) { bound[++count] = static_cast<std::uint16_t>(offset); }
+  /// end_segment at each set bit of `slashes`, lowest first, for a path of
+  /// at most 64 bytes, which cannot have more segments than the capacity: no
+  /// test per segment.
+  void end_segments_of_short_path(std::uint64_t slashes) {
+    std::uint16_t* last = bound.data() + count;
+    for (; slashes != 0; slashes &= slashes - 1) *++last = static_cast<std::uint16_t>(std::countr_zero(slashes));
+    count = static_cast<std::uint32_t>(last - bound.data());
+  }
   std::string_view item(std::size_t i) const { return {text + bound[i] + 1, bound[i + 1] - bound[i] - 1u}; }
 };
 
@@ -343,9 +348,10 @@ class RouteTrie {
   /// Depth-first over the nodes matching `segs` whose subtree has a route of
   /// a method in `want`, literal before parameter; `at_end(node)` is called
   /// for each node that consumes every segment and stops the walk by
-  /// returning true.
+  /// returning true. Out of line: few paths backtrack, and inlined, its
+  /// arrays and registers would weigh on the frame of every decision.
   template <class AtEnd>
-  void walk(const SegmentCuts& segs, MethodSet want, AtEnd at_end) const {
+  [[gnu::noinline]] void walk(const SegmentCuts& segs, MethodSet want, AtEnd at_end) const {
     if (segs.too_deep || !(nodes_[0].methods_below & want)) return;
     std::array<std::uint32_t, SegmentCuts::kCapacity + 1> node_at;
     std::array<bool, SegmentCuts::kCapacity + 1> took_literal;  // the parameter branch is left to try
