@@ -4,9 +4,17 @@ output (run with repetitions: medians are compared) and prints each ratio
 with pass or fail. Exits 1 when a target is missed, 2 on unreadable input.
 
     check_targets.py RESULTS.json [--plot-data OUT.dat]
+                     [--rounds-dir DIR --save-rounds OUT.json | --rounds ROUNDS.json]
+
+With paired rounds (short runs of a target's two benchmarks side by side, one
+scopegate-bench output each, from --rounds-dir or saved with --save-rounds),
+a ratio target is checked on the median of its per-round ratios; the ratio of
+the whole run's medians is printed beside it.
 """
 import argparse
 import json
+import os
+import statistics
 import sys
 
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
@@ -15,7 +23,10 @@ SIZES = [100, 1000, 10000, 100000]
 
 def medians(path):
     with open(path, encoding="utf-8") as f:
-        runs = json.load(f)["benchmarks"]
+        return medians_of(json.load(f)["benchmarks"])
+
+
+def medians_of(runs):
     out = {}
     for r in runs:
         if r.get("aggregate_name") == "median" or r.get("run_type") == "iteration":
@@ -26,15 +37,37 @@ def medians(path):
     return out
 
 
+def load_rounds(args):
+    """Each round as {benchmark name: median ns}, in the order they ran."""
+    if args.rounds:
+        with open(args.rounds, encoding="utf-8") as f:
+            return [r["medians"] for r in json.load(f)["rounds"]]
+    if not args.rounds_dir:
+        return []
+    saved = []
+    for name in sorted(os.listdir(args.rounds_dir)):
+        if name.endswith(".json"):
+            m = medians(os.path.join(args.rounds_dir, name))
+            saved.append({"round": name[:-len(".json")], "medians": {k: v["ns"] for k, v in m.items()}})
+    if args.save_rounds:
+        with open(args.save_rounds, "w", encoding="utf-8") as f:
+            json.dump({"rounds": saved}, f, indent=1)
+    return [r["medians"] for r in saved]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results")
     parser.add_argument("--plot-data", help="write ns per decision against table size for the plot")
+    parser.add_argument("--rounds-dir", help="scopegate-bench outputs of paired rounds, one per file")
+    parser.add_argument("--save-rounds", help="with --rounds-dir: keep their medians in one file")
+    parser.add_argument("--rounds", help="paired rounds saved before with --save-rounds")
     args = parser.parse_args()
     try:
         m = medians(args.results)
-    except (OSError, ValueError, KeyError) as e:
-        print(f"check_targets: cannot read {args.results}: {e}", file=sys.stderr)
+        rounds = load_rounds(args)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print(f"check_targets: cannot read the results: {e}", file=sys.stderr)
         return 2
 
     def ns(name):
@@ -44,13 +77,21 @@ def main():
 
     def ratio(label, num, den, limit, at_least=False):
         try:
-            value = ns(num) / ns(den)
+            whole = ns(num) / ns(den)
         except KeyError as e:
             checks.append((False, f"{label}: missing benchmark {e}"))
             return
-        ok = value >= limit if at_least else value <= limit
         sign = ">=" if at_least else "<="
-        checks.append((ok, f"{label}: {ns(num):.1f} ns / {ns(den):.1f} ns = {value:.2f}x (target {sign} {limit}x)"))
+        paired = [r[num] / r[den] for r in rounds if num in r and den in r]
+        if paired:
+            value = statistics.median(paired)
+            text = (f"{value:.2f}x, median of {len(paired)} paired rounds ({min(paired):.2f}x to {max(paired):.2f}x); "
+                    f"whole run {ns(num):.1f} ns / {ns(den):.1f} ns = {whole:.2f}x")
+        else:
+            value = whole
+            text = f"{ns(num):.1f} ns / {ns(den):.1f} ns = {whole:.2f}x"
+        ok = value >= limit if at_least else value <= limit
+        checks.append((ok, f"{label}: {text} (target {sign} {limit}x)"))
 
     one = "/threads:1"
     ratio("BM_Check/comwit/mix vs BM_Floor/comwit/mix", "BM_Check/comwit/mix" + one, "BM_Floor/comwit/mix" + one, 2)
