@@ -29,9 +29,6 @@ inline constexpr std::size_t kMaxPatternSegments = 64;
 inline constexpr std::size_t kMaxScopes = 256;  // scopes are interned as bits of a ScopeMask
 inline constexpr std::size_t kMaxPrefixFamilies = 256;
 
-/// A compiled route: the spec's facts plus the text that decisions report.
-/// The views point into the policy's own storage, live as long as it, and
-/// are each followed by a NUL (the C API returns them as C strings).
 /// Whether the paths a route matches lie in an operator-only prefix family.
 enum class FamilyMembership : std::uint8_t {
   kNever,   ///< no family's prefix fits the route's leading literals
@@ -39,6 +36,9 @@ enum class FamilyMembership : std::uint8_t {
   kMaybe,   ///< a family's prefix reaches into a parameter: the path decides
 };
 
+/// A compiled route: the spec's facts plus the text that decisions report.
+/// The views point into the policy's own storage, live as long as it, and
+/// are each followed by a NUL (the C API returns them as C strings).
 struct CompiledRoute {
   Method method = Method::kGet;
   RouteAuth auth = RouteAuth::kScope;

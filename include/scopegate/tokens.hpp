@@ -41,7 +41,8 @@ class StaticTokenResolver final : public TokenResolver {
     while (size < users_.size() * 2) size *= 2;
     slots_.assign(size, Slot{});
     for (const auto& u : users_) {
-      const Views& v = views_.emplace_back(Views{{u.scopes.begin(), u.scopes.end()}, {u.projects.begin(), u.projects.end()}});
+      const Views& v =
+          views_.emplace_back(Views{{u.scopes.begin(), u.scopes.end()}, {u.projects.begin(), u.projects.end()}});
       const std::uint64_t h = hash(u.token);
       std::size_t at = h & (size - 1);
       while (slots_[at].used && slots_[at].token != u.token) at = (at + 1) & (size - 1);
