@@ -23,10 +23,7 @@ SIZES = [100, 1000, 10000, 100000]
 
 def medians(path):
     with open(path, encoding="utf-8") as f:
-        return medians_of(json.load(f)["benchmarks"])
-
-
-def medians_of(runs):
+        runs = json.load(f)["benchmarks"]
     out = {}
     for r in runs:
         if r.get("aggregate_name") == "median" or r.get("run_type") == "iteration":
